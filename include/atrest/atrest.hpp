@@ -1,0 +1,6 @@
+#pragma once
+/// Umbrella header: everything in the core (Botan + GSL only). Optional parts (KMS over HTTP,
+/// TOML config, RocksDB adapter) have their own headers and CMake targets.
+#include <atrest/cipher.hpp>
+#include <atrest/error.hpp>
+#include <atrest/version.hpp>
