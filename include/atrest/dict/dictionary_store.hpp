@@ -1,0 +1,96 @@
+#pragma once
+/// The dictionary-store policy family: how the key manager reads and writes its two metadata
+/// files. A policy rather than hard-wired POSIX calls so tests can inject ENOSPC, EIO, short
+/// writes and crashes at any byte, and engines with their own I/O layer can route metadata
+/// through it.
+
+#include <atrest/detail/posix.hpp>
+#include <atrest/error.hpp>
+
+#include <concepts>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace atrest {
+
+/// What the key manager needs from metadata storage. Every call names the file; failures throw
+/// `atrest::error`. `replace` must be atomic (old or new contents after a crash, never a mix);
+/// `append` + `sync` must make the appended bytes durable before `sync` returns.
+template <class S>
+concept dictionary_store = requires(S& s, const std::filesystem::path& p, std::span<const std::byte> data,
+                                    std::uint64_t size) {
+    { s.read(p) } -> std::same_as<std::optional<std::vector<std::byte>>>;  // nullopt: file does not exist
+    s.replace(p, data);   // atomic: temp file, fsync, rename, fsync directory
+    s.append(p, data);    // at the current end of the file
+    s.sync(p);            // durability barrier for earlier appends
+    s.truncate(p, size);  // drop a failed append's partial bytes
+    s.remove(p);          // no error when already absent
+};
+
+/// Metadata on a POSIX file system. Keeps one append descriptor per file so an append is one
+/// write(2) and a commit one fsync(2). Thread-safe.
+class posix_store final {
+public:
+    posix_store() = default;
+    posix_store(posix_store&& other) noexcept : m_append_fds(std::move(other.m_append_fds)) {}
+    posix_store& operator=(posix_store&&) = delete;
+    posix_store(const posix_store&) = delete;
+    posix_store& operator=(const posix_store&) = delete;
+    ~posix_store() = default;
+
+    [[nodiscard]] std::optional<std::vector<std::byte>> read(const std::filesystem::path& path) const {
+        return detail::posix::read_file_if_exists(path);
+    }
+
+    void replace(const std::filesystem::path& path, std::span<const std::byte> data) {
+        std::lock_guard lock(m_mutex);
+        m_append_fds.erase(path);  // the old inode is gone after the rename
+        detail::posix::atomic_replace(path, data);
+    }
+
+    void append(const std::filesystem::path& path, std::span<const std::byte> data) {
+        std::lock_guard lock(m_mutex);
+        detail::posix::write_all(append_fd(path), data, path);
+    }
+
+    void sync(const std::filesystem::path& path) {
+        std::lock_guard lock(m_mutex);
+        detail::posix::fsync_fd(append_fd(path), path);
+    }
+
+    void truncate(const std::filesystem::path& path, std::uint64_t size) {
+        std::lock_guard lock(m_mutex);
+        const int fd = append_fd(path);
+        detail::posix::truncate_fd(fd, size, path);
+        detail::posix::fsync_fd(fd, path);
+    }
+
+    void remove(const std::filesystem::path& path) {
+        std::lock_guard lock(m_mutex);
+        m_append_fds.erase(path);
+        std::error_code ec;
+        std::filesystem::remove(path, ec);
+        if (ec) throw error(errc::io_error, "remove '" + path.string() + "': " + ec.message());
+    }
+
+private:
+    int append_fd(const std::filesystem::path& path) {
+        auto it = m_append_fds.find(path);
+        if (it == m_append_fds.end()) {
+            it = m_append_fds.emplace(path, detail::posix::open_file(path, O_WRONLY | O_APPEND)).first;
+        }
+        return it->second.get();
+    }
+
+    std::mutex m_mutex;
+    std::map<std::filesystem::path, detail::posix::unique_fd> m_append_fds;
+};
+
+static_assert(dictionary_store<posix_store>);
+
+}  // namespace atrest
