@@ -38,12 +38,12 @@ namespace detail {
 inline constexpr std::size_t ctr_block_size = 16;
 
 /// Counter blocks per bulk `encrypt_n`: 512 bytes of counters and 512 of keystream on the stack.
-/// Long enough for Botan's 4/8-way AES-NI and VAES loops, short enough that the XOR of one batch
-/// overlaps the cipher of the next in the CPU's out-of-order window (measured: 32 beats 16, 64
-/// and 128 by 2-7%, docs/performance.md). A power of two dividing 256, so that a batch aligned to
-/// it in counter space never carries out of the counter's last byte (see `ctr_crypt`).
+/// Long enough for Botan's 4/8-way AES-NI and 16-way VAES/GFNI loops, short enough that the XOR of
+/// one batch overlaps the cipher of the next in the CPU's out-of-order window (measured: 32 beats
+/// 16, 64 and 128 by 2-7%, docs/performance.md). A multiple of 4 (the widest kernel makes four
+/// counters per store) and at most 256 (see `ctr_crypt`).
 inline constexpr std::size_t ctr_batch_blocks = 32;
-static_assert(256 % ctr_batch_blocks == 0 && ctr_batch_blocks % 4 == 0);
+static_assert(ctr_batch_blocks % 4 == 0 && ctr_batch_blocks <= 256);
 
 /// W bytes as one vector register (GCC/Clang vector extension; no intrinsics).
 template <std::size_t W>
@@ -157,9 +157,10 @@ enum class ctr_simd : std::uint8_t { v128, v256, v512 };
 }
 
 /// CTR over `n` bytes at file `offset`: keystream block i is E(iv + offset/16 + i mod 2^128).
-/// Batches are aligned to `ctr_batch_blocks` in counter space, so inside a batch only the last
-/// counter byte changes and carries into the upper bytes (at 2^8, 2^64, 2^128) always fall on a
-/// batch start, where the counter is rebuilt from the 128-bit (hi, lo) pair.
+/// A batch never crosses a multiple of 256 in counter space, so inside it only the counter's last
+/// byte changes; every carry into the upper bytes (at 2^8, 2^64, 2^128) falls on a batch start,
+/// where the counter is rebuilt from the 128-bit (hi, lo) pair. Such a cut costs one short batch
+/// per 4 KiB of keystream, wherever a read starts.
 template <class Kernels>
 void ctr_crypt(const Botan::BlockCipher& cipher, std::uint64_t iv_hi, std::uint64_t iv_lo, std::uint64_t offset,
                const std::byte* in, std::byte* out, std::size_t n) {
@@ -171,7 +172,7 @@ void ctr_crypt(const Botan::BlockCipher& cipher, std::uint64_t iv_hi, std::uint6
     alignas(64) std::array<std::uint8_t, ctr_batch_blocks * ctr_block_size> ks;
     std::size_t pos = 0;
     while (pos < n) {
-        const std::size_t room = ctr_batch_blocks - static_cast<std::size_t>(lo % ctr_batch_blocks);
+        const std::size_t room = std::min(ctr_batch_blocks, 256 - static_cast<std::size_t>(lo & 0xff));
         const std::size_t blocks = std::min(room, (skip + (n - pos) + ctr_block_size - 1) / ctr_block_size);
         std::uint64_t first_hi;
         std::uint64_t first_lo;
