@@ -38,10 +38,10 @@ namespace detail {
 inline constexpr std::size_t ctr_block_size = 16;
 
 /// Counter blocks per bulk `encrypt_n`: 512 bytes of counters and 512 of keystream on the stack.
-/// Long enough for Botan's 4/8-way AES-NI and 16-way VAES/GFNI loops, short enough that the XOR of
-/// one batch overlaps the cipher of the next in the CPU's out-of-order window (measured: 32 beats
-/// 16, 64 and 128 by 2-7%, docs/performance.md). A multiple of 4 (the widest kernel makes four
-/// counters per store) and at most 256 (see `ctr_crypt`).
+/// Long enough for Botan's 4/8-way AES-NI and 16/32-way VAES/GFNI loops, short enough that the XOR
+/// of one batch overlaps the cipher of the next in the CPU's out-of-order window (measured: 32
+/// beats 16, 64 and 128 by 2-7%, docs/performance.md). A multiple of 4: the widest kernel makes
+/// four counters per store.
 inline constexpr std::size_t ctr_batch_blocks = 32;
 static_assert(ctr_batch_blocks % 4 == 0 && ctr_batch_blocks <= 256);
 
@@ -156,30 +156,50 @@ enum class ctr_simd : std::uint8_t { v128, v256, v512 };
 #endif
 }
 
+/// What `ctr_crypt` needs from a stream: the keyed cipher, the IV as two big-endian halves, and
+/// how many blocks the cipher's bulk path handles at once (in [1, ctr_batch_blocks]).
+struct ctr_context {
+    const Botan::BlockCipher& cipher;
+    std::uint64_t iv_hi;
+    std::uint64_t iv_lo;
+    std::size_t parallel;
+};
+
 /// CTR over `n` bytes at file `offset`: keystream block i is E(iv + offset/16 + i mod 2^128).
-/// A batch never crosses a multiple of 256 in counter space, so inside it only the counter's last
-/// byte changes; every carry into the upper bytes (at 2^8, 2^64, 2^128) falls on a batch start,
-/// where the counter is rebuilt from the 128-bit (hi, lo) pair. Such a cut costs one short batch
-/// per 4 KiB of keystream, wherever a read starts.
+/// Every batch but the last is full. The vector kernels only step the counter's last byte, so a
+/// batch that crosses a multiple of 256 (one in 8) is filled in two runs, the second rebuilt from
+/// the carried 128-bit (hi, lo); this is where carries at 2^64 and the wrap at 2^128 happen. The
+/// last batch is rounded up to the cipher's parallel width: Botan's wide loops take whole groups,
+/// and a lone block through the one-block path costs about as much as a group.
 template <class Kernels>
-void ctr_crypt(const Botan::BlockCipher& cipher, std::uint64_t iv_hi, std::uint64_t iv_lo, std::uint64_t offset,
-               const std::byte* in, std::byte* out, std::size_t n) {
-    std::uint64_t lo = iv_lo + offset / ctr_block_size;
-    std::uint64_t hi = iv_hi + (lo < iv_lo ? 1 : 0);  // 128-bit add; wraps at 2^128
+void ctr_crypt(const ctr_context& ctx, std::uint64_t offset, const std::byte* in, std::byte* out, std::size_t n) {
+    std::uint64_t lo = ctx.iv_lo + offset / ctr_block_size;
+    std::uint64_t hi = ctx.iv_hi + (lo < ctx.iv_lo ? 1 : 0);  // 128-bit add; wraps at 2^128
     std::size_t skip = static_cast<std::size_t>(offset % ctr_block_size);
 
-    alignas(64) std::array<std::uint8_t, ctr_batch_blocks * ctr_block_size> ctr;
+    // The counter buffer has 4 spare blocks: a fill rounds up to whole vectors (up to 4 counters).
+    alignas(64) std::array<std::uint8_t, (ctr_batch_blocks + 4) * ctr_block_size> ctr;
     alignas(64) std::array<std::uint8_t, ctr_batch_blocks * ctr_block_size> ks;
-    std::size_t pos = 0;
-    while (pos < n) {
-        const std::size_t room = std::min(ctr_batch_blocks, 256 - static_cast<std::size_t>(lo & 0xff));
-        const std::size_t blocks = std::min(room, (skip + (n - pos) + ctr_block_size - 1) / ctr_block_size);
+    const auto fill = [&ctr](std::size_t at, std::uint64_t h, std::uint64_t l, std::size_t count) {
         std::uint64_t first_hi;
         std::uint64_t first_lo;
-        store_be(&first_hi, hi);
-        store_be(&first_lo, lo);
-        Kernels::fill(ctr.data(), first_hi, first_lo, blocks);
-        cipher.encrypt_n(ctr.data(), ks.data(), blocks);
+        store_be(&first_hi, h);
+        store_be(&first_lo, l);
+        Kernels::fill(ctr.data() + at * ctr_block_size, first_hi, first_lo, count);
+    };
+    std::size_t pos = 0;
+    while (pos < n) {
+        const std::size_t blocks = std::min(ctr_batch_blocks, (skip + (n - pos) + ctr_block_size - 1) / ctr_block_size);
+        const std::size_t count =
+            blocks == ctr_batch_blocks ? blocks
+                                       : std::min(ctr_batch_blocks, (blocks + ctx.parallel - 1) / ctx.parallel * ctx.parallel);
+        const std::size_t before_carry = 256 - static_cast<std::size_t>(lo & 0xff);
+        fill(0, hi, lo, std::min(count, before_carry));
+        if (before_carry < count) {
+            const std::uint64_t lo2 = lo + before_carry;
+            fill(before_carry, hi + (lo2 < lo ? 1 : 0), lo2, count - before_carry);
+        }
+        ctx.cipher.encrypt_n(ctr.data(), ks.data(), count);
         const std::size_t take = std::min(blocks * ctr_block_size - skip, n - pos);
         Kernels::xor_into(out + pos, in + pos, ks.data() + skip, take);
         pos += take;
@@ -190,16 +210,16 @@ void ctr_crypt(const Botan::BlockCipher& cipher, std::uint64_t iv_hi, std::uint6
 }
 
 /// `ctr_crypt` with the widest kernels this CPU supports.
-inline void ctr_crypt_dispatch(const Botan::BlockCipher& cipher, std::uint64_t iv_hi, std::uint64_t iv_lo,
-                               std::uint64_t offset, const std::byte* in, std::byte* out, std::size_t n) {
+inline void ctr_crypt_dispatch(const ctr_context& ctx, std::uint64_t offset, const std::byte* in, std::byte* out,
+                               std::size_t n) {
 #if defined(__x86_64__)
     switch (ctr_simd_level()) {
-        case ctr_simd::v512: return ctr_crypt<ctr_kernels_v512>(cipher, iv_hi, iv_lo, offset, in, out, n);
-        case ctr_simd::v256: return ctr_crypt<ctr_kernels_v256>(cipher, iv_hi, iv_lo, offset, in, out, n);
+        case ctr_simd::v512: return ctr_crypt<ctr_kernels_v512>(ctx, offset, in, out, n);
+        case ctr_simd::v256: return ctr_crypt<ctr_kernels_v256>(ctx, offset, in, out, n);
         case ctr_simd::v128: break;
     }
 #endif
-    ctr_crypt<ctr_kernels_v128>(cipher, iv_hi, iv_lo, offset, in, out, n);
+    ctr_crypt<ctr_kernels_v128>(ctx, offset, in, out, n);
 }
 
 [[noreturn]] inline void throw_size_error(std::size_t got, std::size_t want, errc kind, std::string_view what,
@@ -235,6 +255,7 @@ public:
         m_cipher->set_key(reinterpret_cast<const std::uint8_t*>(key.data()), key.size());
         m_iv_hi = detail::load_be<std::uint64_t>(iv.data());
         m_iv_lo = detail::load_be<std::uint64_t>(iv.data() + 8);
+        m_parallel = std::clamp<std::size_t>(m_cipher->parallelism(), 1, detail::ctr_batch_blocks);
     }
 
     /// En/decrypts `data` in place as the bytes at file offset `offset`.
@@ -244,13 +265,14 @@ public:
     void apply(std::uint64_t offset, std::span<const std::byte> in, std::span<std::byte> out) const {
         if (in.size() != out.size()) detail::throw_length_mismatch(in.size(), out.size());
         if (in.empty()) return;
-        detail::ctr_crypt_dispatch(*m_cipher, m_iv_hi, m_iv_lo, offset, in.data(), out.data(), in.size());
+        detail::ctr_crypt_dispatch({*m_cipher, m_iv_hi, m_iv_lo, m_parallel}, offset, in.data(), out.data(), in.size());
     }
 
 private:
     std::unique_ptr<Botan::BlockCipher> m_cipher;
     std::uint64_t m_iv_hi = 0;
     std::uint64_t m_iv_lo = 0;
+    std::size_t m_parallel = 1;
 };
 
 /// Plaintext "stream": the identity, so generic code needs no special case.
