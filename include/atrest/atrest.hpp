@@ -3,4 +3,5 @@
 /// TOML config, RocksDB adapter) have their own headers and CMake targets.
 #include <atrest/cipher.hpp>
 #include <atrest/error.hpp>
+#include <atrest/file.hpp>
 #include <atrest/version.hpp>
