@@ -2,6 +2,8 @@
 /// Umbrella header: everything in the core (Botan + GSL only). Optional parts (KMS over HTTP,
 /// TOML config, RocksDB adapter) have their own headers and CMake targets.
 #include <atrest/cipher.hpp>
+#include <atrest/config.hpp>
 #include <atrest/error.hpp>
 #include <atrest/file.hpp>
+#include <atrest/metrics/prometheus_metrics.hpp>
 #include <atrest/version.hpp>

@@ -1,0 +1,383 @@
+#pragma once
+/// TiKV's `[security.encryption]` configuration as a plain struct, read from the dotted keys TiUP
+/// writes (`security.encryption.master-key.type`…) and checked in one place, so a typo or a
+/// dangerous combination stops the engine at start-up with a message naming the key, the value and
+/// what is accepted — instead of silently running unencrypted. No dependency beyond the core; the
+/// TOML reader (`toml_config.hpp`, target `atrest::config`) feeds the same checks.
+
+#include <atrest/cipher/method.hpp>
+#include <atrest/config/duration.hpp>
+#include <atrest/error.hpp>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace atrest {
+
+/// `[security.encryption.master-key]` / `[security.encryption.previous-master-key]`.
+struct master_key_config {
+    /// TiKV's `type`; `plaintext` (TiKV's default) leaves data keys readable on disk.
+    enum class kind : std::uint8_t { file, kms, plaintext };
+    kind type = kind::plaintext;
+    std::filesystem::path path;  ///< `path`: the 64-hex-digit key file (type "file").
+    std::string key_id;          ///< `key-id`: the KMS key (type "kms").
+    std::string region;          ///< `region`: the KMS region (type "kms").
+    std::string endpoint;        ///< `endpoint`: optional KMS endpoint URL (type "kms").
+
+    friend bool operator==(const master_key_config&, const master_key_config&) = default;
+};
+
+[[nodiscard]] constexpr std::string_view to_string(master_key_config::kind k) noexcept {
+    switch (k) {
+        case master_key_config::kind::file: return "file";
+        case master_key_config::kind::kms: return "kms";
+        case master_key_config::kind::plaintext: break;
+    }
+    return "plaintext";
+}
+
+/// `[security.encryption]` with TiKV's defaults: encryption off, weekly data-key rotation, log-
+/// structured file dictionary.
+struct encryption_config {
+    method data_encryption_method = method::plaintext;
+    std::chrono::seconds data_key_rotation_period = std::chrono::hours(168);
+    bool enable_file_dictionary_log = true;
+    std::uint64_t file_dictionary_rewrite_threshold = 1'000'000;
+    /// Absent means TiKV's default, a plaintext master key.
+    std::optional<master_key_config> master_key;
+    /// Tried only when `master_key` cannot open the key dictionary (master-key rotation).
+    std::optional<master_key_config> previous_master_key;
+    /// Not a config-file key on purpose: only code can accept encryption under a plaintext master
+    /// key (tests, demos), so a config edit cannot silently downgrade a production node.
+    bool allow_insecure_master_key = false;
+
+    /// The master key in effect: the configured one, or TiKV's default (plaintext).
+    [[nodiscard]] master_key_config effective_master_key() const { return master_key.value_or(master_key_config{}); }
+
+    friend bool operator==(const encryption_config&, const encryption_config&) = default;
+};
+
+/// Whether a config may turn encryption on under a plaintext master key; an enum, not a bool, so
+/// call sites read `insecure_master_key::allow`.
+enum class insecure_master_key : bool { refuse = false, allow = true };
+
+/// Every key a config may set, spelled as TiUP writes it; anything else is a typo.
+inline constexpr std::array<std::string_view, 14> config_keys = {
+    "security.encryption.data-encryption-method",
+    "security.encryption.data-key-rotation-period",
+    "security.encryption.enable-file-dictionary-log",
+    "security.encryption.file-dictionary-rewrite-threshold",
+    "security.encryption.master-key.type",
+    "security.encryption.master-key.path",
+    "security.encryption.master-key.key-id",
+    "security.encryption.master-key.region",
+    "security.encryption.master-key.endpoint",
+    "security.encryption.previous-master-key.type",
+    "security.encryption.previous-master-key.path",
+    "security.encryption.previous-master-key.key-id",
+    "security.encryption.previous-master-key.region",
+    "security.encryption.previous-master-key.endpoint",
+};
+
+inline constexpr std::string_view config_prefix = "security.encryption.";
+inline constexpr std::string_view master_key_section = "security.encryption.master-key";
+inline constexpr std::string_view previous_master_key_section = "security.encryption.previous-master-key";
+
+namespace detail {
+
+/// Edit distance, for "did you mean" on unknown keys.
+[[nodiscard]] inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::array<std::size_t, 128> prev{}, cur{};  // two rows; config keys are far shorter
+    if (b.size() + 1 > prev.size()) return std::max(a.size(), b.size());
+    for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        cur[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t substitute = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, substitute});
+        }
+        prev = cur;
+    }
+    return prev[b.size()];
+}
+
+/// The valid key or section closest to `key` when it is plausibly a typo of it, else empty.
+[[nodiscard]] inline std::string_view closest_config_key(std::string_view key) {
+    std::string_view best;
+    std::size_t best_distance = 4;  // more edits than this is not a typo
+    auto consider = [&](std::string_view candidate) {
+        // A truncated key ("…data-key-rotation") counts as one edit; anything else by edit distance.
+        const bool truncated = key.size() > config_prefix.size() && candidate.starts_with(key);
+        const std::size_t d = truncated ? 1 : edit_distance(key, candidate);
+        if (d < best_distance) {
+            best_distance = d;
+            best = candidate;
+        }
+    };
+    for (std::string_view candidate : config_keys) consider(candidate);
+    consider(master_key_section);
+    consider(previous_master_key_section);
+    return best;
+}
+
+[[nodiscard]] inline error config_error(std::string_view key, std::string_view value, std::string_view problem) {
+    return error(errc::config, std::string(key) + " = " + quoted(value) + ": " + std::string(problem));
+}
+
+[[nodiscard]] inline std::string accepted_keys_text() {
+    return "accepted keys: security.encryption.{data-encryption-method, data-key-rotation-period, "
+           "enable-file-dictionary-log, file-dictionary-rewrite-threshold} and "
+           "security.encryption.{master-key, previous-master-key}.{type, path, key-id, region, endpoint}";
+}
+
+[[nodiscard]] inline error unknown_key_error(std::string_view key) {
+    std::string text = "unknown configuration key " + quoted(key);
+    if (auto near = closest_config_key(key); !near.empty()) {
+        text += "; did you mean " + quoted(near) + "?";
+    } else {
+        text += ";";
+    }
+    return error(errc::config, text + " " + accepted_keys_text());
+}
+
+inline void validate_master_key(const master_key_config& mk, std::string_view section) {
+    const std::string s(section);
+    using k = master_key_config::kind;
+    const std::string type = quoted(to_string(mk.type));
+    auto unused = [&](std::string_view field, bool set) {
+        if (set) {
+            throw error(errc::config, s + "." + std::string(field) + " is set but " + s + ".type = " + type +
+                                          " does not use it; it applies to type = " +
+                                          (field == "path" ? "\"file\"" : "\"kms\""));
+        }
+    };
+    if (mk.type == k::file) {
+        if (mk.path.empty()) {
+            throw error(errc::config, s + ".path is required when " + s +
+                                          ".type = \"file\"; accepted: the path of a file holding 64 hex digits "
+                                          "and a newline");
+        }
+    } else {
+        unused("path", !mk.path.empty());
+    }
+    if (mk.type == k::kms) {
+        if (mk.key_id.empty()) throw error(errc::config, s + ".key-id is required when " + s + ".type = \"kms\"");
+        if (mk.region.empty()) throw error(errc::config, s + ".region is required when " + s + ".type = \"kms\"");
+        if (!mk.endpoint.empty() && !mk.endpoint.starts_with("https://") && !mk.endpoint.starts_with("http://")) {
+            throw config_error(s + ".endpoint", mk.endpoint, "accepted: an http:// or https:// URL, or no endpoint");
+        }
+    } else {
+        unused("key-id", !mk.key_id.empty());
+        unused("region", !mk.region.empty());
+        unused("endpoint", !mk.endpoint.empty());
+    }
+}
+
+}  // namespace detail
+
+/// Throws `errc::config` naming the key for anything TiKV would reject or that cannot be what was
+/// meant, and `errc::insecure` for encryption under a plaintext master key unless allowed.
+inline void validate(const encryption_config& config) {
+    const std::string p(config_prefix);
+    const method m = config.data_encryption_method;
+    if (std::find(all_methods.begin(), all_methods.end(), m) == all_methods.end()) {
+        throw error(errc::config, p + "data-encryption-method holds method number " +
+                                      std::to_string(static_cast<unsigned>(m)) + "; accepted: " +
+                                      accepted_method_names());
+    }
+    if (config.data_key_rotation_period.count() <= 0) {
+        throw detail::config_error(p + "data-key-rotation-period",
+                                   std::to_string(config.data_key_rotation_period.count()) + "s",
+                                   "the period must be positive; accepted: " + std::string(accepted_durations));
+    }
+    if (config.file_dictionary_rewrite_threshold == 0) {
+        throw detail::config_error(p + "file-dictionary-rewrite-threshold", "0",
+                                   "accepted: a whole number of removed entries, at least 1 (default 1000000)");
+    }
+    if (config.master_key) detail::validate_master_key(*config.master_key, master_key_section);
+    if (config.previous_master_key) detail::validate_master_key(*config.previous_master_key, previous_master_key_section);
+    if (m != method::plaintext && config.effective_master_key().type == master_key_config::kind::plaintext &&
+        !config.allow_insecure_master_key) {
+        throw error(errc::insecure,
+                    std::string(master_key_section) + ".type = \"plaintext\"" +
+                        (config.master_key ? "" : " (the default: no master-key section)") +
+                        " with " + p + "data-encryption-method = " + detail::quoted(to_string(m)) +
+                        " would store the data keys unencrypted; accepted: type = \"file\" or \"kms\"");
+    }
+}
+
+namespace detail {
+
+/// How a key's value must be typed in a typed source (TOML); flat maps carry text for all.
+enum class value_kind : std::uint8_t { text, boolean, integer };
+
+/// Builds a config from (dotted key, text value) pairs, one at a time, so the flat-map and the
+/// TOML readers share every check and message.
+class config_builder final {
+public:
+    /// The expected type of `key`'s value; an unknown key is `errc::config` with a suggestion.
+    [[nodiscard]] static value_kind kind_of(std::string_view key) {
+        const std::string_view leaf = leaf_of(key);
+        if (leaf == "enable-file-dictionary-log") return value_kind::boolean;
+        if (leaf == "file-dictionary-rewrite-threshold") return value_kind::integer;
+        return value_kind::text;
+    }
+
+    /// Records that a master-key section exists even if it sets nothing (then `type` is missing).
+    void open_section(std::string_view section) { (void)section_for(std::string(section) + ".type"); }
+
+    void set(std::string_view key, std::string_view value) {
+        const std::string_view leaf = leaf_of(key);
+        if (leaf == "data-encryption-method") {
+            for (method m : all_methods) {
+                if (to_string(m) == value) {
+                    m_config.data_encryption_method = m;
+                    return;
+                }
+            }
+            throw config_error(key, value, "unknown encryption method; accepted: " + accepted_method_names());
+        }
+        if (leaf == "data-key-rotation-period") {
+            std::string why;
+            const auto parsed = try_parse_duration(value, why);
+            if (!parsed) throw config_error(key, value, why + "; accepted: " + std::string(accepted_durations));
+            if (parsed->count() == 0) {
+                throw config_error(key, value, "the period must be positive; accepted: " + std::string(accepted_durations));
+            }
+            m_config.data_key_rotation_period = *parsed;
+            return;
+        }
+        if (leaf == "enable-file-dictionary-log") {
+            if (value != "true" && value != "false") throw config_error(key, value, "accepted: true or false");
+            m_config.enable_file_dictionary_log = value == "true";
+            return;
+        }
+        if (leaf == "file-dictionary-rewrite-threshold") {
+            m_config.file_dictionary_rewrite_threshold = parse_threshold(key, value);
+            return;
+        }
+        section& sec = section_for(key);
+        if (value.empty()) throw config_error(key, value, "must not be empty");
+        if (leaf == "type") {
+            if (value == "file") {
+                sec.config.type = master_key_config::kind::file;
+            } else if (value == "kms") {
+                sec.config.type = master_key_config::kind::kms;
+            } else if (value == "plaintext") {
+                sec.config.type = master_key_config::kind::plaintext;
+            } else {
+                throw config_error(key, value, "unknown master key type; accepted: \"file\", \"kms\", \"plaintext\"");
+            }
+            sec.type_set = true;
+        } else if (leaf == "path") {
+            sec.config.path = std::filesystem::path(std::string(value));
+        } else if (leaf == "key-id") {
+            sec.config.key_id = value;
+        } else if (leaf == "region") {
+            sec.config.region = value;
+        } else {
+            sec.config.endpoint = value;
+        }
+    }
+
+    /// The config, after `validate` and after checking each master-key section names its type.
+    [[nodiscard]] encryption_config finish(insecure_master_key insecure) {
+        for (const section* sec : {&m_master, &m_previous}) {
+            if (sec->present && !sec->type_set) {
+                throw error(errc::config, std::string(sec->name) +
+                                              ".type is missing; every master-key section needs it; accepted: "
+                                              "\"file\", \"kms\", \"plaintext\"");
+            }
+        }
+        if (m_master.present) m_config.master_key = m_master.config;
+        if (m_previous.present) m_config.previous_master_key = m_previous.config;
+        m_config.allow_insecure_master_key = insecure == insecure_master_key::allow;
+        validate(m_config);
+        return m_config;
+    }
+
+private:
+    struct section final {
+        std::string_view name;
+        master_key_config config;
+        bool present = false;
+        bool type_set = false;
+    };
+
+    [[nodiscard]] static std::string_view leaf_of(std::string_view key) {
+        if (std::find(config_keys.begin(), config_keys.end(), key) == config_keys.end()) throw unknown_key_error(key);
+        return key.substr(key.rfind('.') + 1);
+    }
+
+    [[nodiscard]] section& section_for(std::string_view key) {
+        section& sec = key.starts_with(std::string(master_key_section) + ".") ? m_master : m_previous;
+        sec.present = true;
+        return sec;
+    }
+
+    [[nodiscard]] static std::uint64_t parse_threshold(std::string_view key, std::string_view value) {
+        const auto bad = [&] {
+            return config_error(key, value, "accepted: a whole number of removed entries from 1 to " +
+                                                std::to_string(UINT64_MAX) + " (default 1000000)");
+        };
+        if (value.empty() || value.size() > 20) throw bad();
+        std::uint64_t n = 0;
+        for (char c : value) {
+            if (c < '0' || c > '9') throw bad();
+            const auto digit = static_cast<std::uint64_t>(c - '0');
+            if (n > (UINT64_MAX - digit) / 10) throw bad();
+            n = n * 10 + digit;
+        }
+        if (n == 0) throw bad();
+        return n;
+    }
+
+    encryption_config m_config;
+    section m_master{master_key_section, {}, false, false};
+    section m_previous{previous_master_key_section, {}, false, false};
+};
+
+}  // namespace detail
+
+/// Reads the dotted keys TiUP writes (`security.encryption.data-encryption-method` = "aes256-ctr"…)
+/// for engines that keep their own config format. Every key must be one of `config_keys`; booleans
+/// are "true"/"false", durations as `parse_duration`. The result has passed `validate`.
+[[nodiscard]] inline encryption_config from_flat_map(const std::map<std::string, std::string>& entries,
+                                                     insecure_master_key insecure = insecure_master_key::refuse) {
+    detail::config_builder builder;
+    for (const auto& [key, value] : entries) builder.set(key, value);
+    return builder.finish(insecure);
+}
+
+/// The dotted keys and values that `from_flat_map` reads back into an equal config (the
+/// `allow_insecure_master_key` flag is code-only and not written).
+[[nodiscard]] inline std::map<std::string, std::string> to_flat_map(const encryption_config& config) {
+    const std::string p(config_prefix);
+    std::map<std::string, std::string> out{
+        {p + "data-encryption-method", std::string(to_string(config.data_encryption_method))},
+        {p + "data-key-rotation-period", format_duration(config.data_key_rotation_period)},
+        {p + "enable-file-dictionary-log", config.enable_file_dictionary_log ? "true" : "false"},
+        {p + "file-dictionary-rewrite-threshold", std::to_string(config.file_dictionary_rewrite_threshold)},
+    };
+    auto put = [&](std::string_view section, const std::optional<master_key_config>& mk) {
+        if (!mk) return;
+        const std::string s = std::string(section) + ".";
+        out[s + "type"] = to_string(mk->type);
+        if (!mk->path.empty()) out[s + "path"] = mk->path.string();
+        if (!mk->key_id.empty()) out[s + "key-id"] = mk->key_id;
+        if (!mk->region.empty()) out[s + "region"] = mk->region;
+        if (!mk->endpoint.empty()) out[s + "endpoint"] = mk->endpoint;
+    };
+    put(master_key_section, config.master_key);
+    put(previous_master_key_section, config.previous_master_key);
+    return out;
+}
+
+}  // namespace atrest
