@@ -363,6 +363,20 @@ TEST_CASE("short writes and I/O errors leave the high-water mark at what reached
         s->report_extra = 1;
         require_error([&] { f.append(std::span(plain).first(10)); }, errc::io_error, {"reported 11 bytes"});
         CHECK(f.size() == 0);
+        s->report_extra = 0;
+        s->disk.clear();  // the lying call did copy 10 bytes; a well-behaved retry rewrites them
+        f.append(std::span(plain).first(10));
+        CHECK(s->disk == bytes(clean.begin(), clean.begin() + 10));
+    }
+    SECTION("a read that reports more than the buffer is an error, not an overrun") {
+        struct lying_reader {
+            std::size_t read_at(std::uint64_t, std::span<std::byte> out) const { return out.size() + 1; }
+            std::uint64_t size() const { return 0; }
+            std::string_view name() const { return "liar"; }
+        };
+        const atrest::encrypted_file<atrest::aes128_ctr, lying_reader> r(lying_reader{}, k.key, k.iv);
+        bytes out(5);
+        require_error([&] { (void)r.read_at(3, out); }, errc::io_error, {"read of 5 bytes at offset 3", "liar", "6"});
     }
 }
 

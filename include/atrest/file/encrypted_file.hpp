@@ -55,11 +55,12 @@ namespace detail {
                                             "; encrypted files are written by appending");
 }
 
-[[noreturn]] inline void throw_bad_write_count(std::string_view file, std::uint64_t offset, std::size_t asked,
-                                               std::size_t got) {
-    throw error(errc::io_error, "write of " + std::to_string(asked) + " bytes at offset " + std::to_string(offset) +
-                                    " of '" + std::string(file) + "' reported " + std::to_string(got) +
-                                    " bytes written");
+/// A file policy that reports a count it cannot have done (0 written, or more than asked).
+[[noreturn]] inline void throw_bad_count(std::string_view op, std::string_view file, std::uint64_t offset,
+                                         std::size_t asked, std::size_t got) {
+    throw error(errc::io_error, std::string(op) + " of " + std::to_string(asked) + " bytes at offset " +
+                                    std::to_string(offset) + " of '" + std::string(file) + "' reported " +
+                                    std::to_string(got) + " bytes");
 }
 
 }  // namespace detail
@@ -97,6 +98,7 @@ public:
     /// not bounded by `size()`: another writer may be appending to the same file.
     [[nodiscard]] std::size_t read_at(std::uint64_t offset, std::span<std::byte> out) const {
         const std::size_t n = m_file.read_at(offset, out);
+        if (n > out.size()) detail::throw_bad_count("read", m_file.name(), offset, out.size(), n);
         m_stream.apply(offset, out.first(n));
         return n;
     }
@@ -185,7 +187,7 @@ private:
     void write_out(std::span<const std::byte> bytes) {
         while (!bytes.empty()) {
             const std::size_t n = m_file.write_at(m_size, bytes);
-            if (n == 0 || n > bytes.size()) detail::throw_bad_write_count(m_file.name(), m_size, bytes.size(), n);
+            if (n == 0 || n > bytes.size()) detail::throw_bad_count("write", m_file.name(), m_size, bytes.size(), n);
             m_size += n;
             m_keystream_end = std::max(m_keystream_end, m_size);
             bytes = bytes.subspan(n);
