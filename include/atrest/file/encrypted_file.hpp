@@ -109,6 +109,7 @@ public:
         requires writable_file<File>
     {
         check_append(m_size, data.size());
+        if (data.empty()) return;
         if constexpr (std::same_as<C, plaintext>) {
             write_out(data);
         } else {
