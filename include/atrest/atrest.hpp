@@ -5,5 +5,8 @@
 #include <atrest/config.hpp>
 #include <atrest/error.hpp>
 #include <atrest/file.hpp>
+#include <atrest/keywrap.hpp>
+#include <atrest/master_key.hpp>
 #include <atrest/metrics/prometheus_metrics.hpp>
+#include <atrest/secret_bytes.hpp>
 #include <atrest/version.hpp>
