@@ -3,10 +3,12 @@
 /// TOML config, RocksDB adapter) have their own headers and CMake targets.
 #include <atrest/cipher.hpp>
 #include <atrest/config.hpp>
+#include <atrest/dict.hpp>
 #include <atrest/error.hpp>
 #include <atrest/file.hpp>
 #include <atrest/keywrap.hpp>
 #include <atrest/master_key.hpp>
+#include <atrest/metrics/metrics_policy.hpp>
 #include <atrest/metrics/prometheus_metrics.hpp>
 #include <atrest/secret_bytes.hpp>
 #include <atrest/version.hpp>

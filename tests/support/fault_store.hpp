@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <utility>
 
@@ -19,8 +22,9 @@ struct fault_plan {
     std::int64_t short_write_bytes = -1; // next append writes only this many bytes, then fails with ENOSPC
     std::int64_t crash_after_bytes = -1; // after this many more appended/replaced bytes, "crash"
     bool fail_truncate = false;          // truncate fails with EIO (cleanup after a failed append fails too)
+    std::chrono::milliseconds sync_delay{0};  // a slow disk: every fsync takes this long
     bool crashed = false;
-    std::uint64_t appends = 0, syncs = 0, replaces = 0;
+    std::atomic<std::uint64_t> appends{0}, syncs{0}, replaces{0};
 };
 
 class fault_store final {
@@ -71,6 +75,7 @@ public:
     void sync(const std::filesystem::path& p) {
         check_alive();
         ++m_plan->syncs;
+        if (m_plan->sync_delay.count() > 0) std::this_thread::sleep_for(m_plan->sync_delay);
         if (m_plan->fail_sync_errno != 0) {
             const int e = std::exchange(m_plan->fail_sync_errno, 0);
             throw atrest::error(atrest::errc::io_error, "fsync '" + p.string() + "' (injected)", e);
