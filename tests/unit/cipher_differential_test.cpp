@@ -43,11 +43,11 @@ std::vector<std::byte> openssl_ctr(atrest::method m, const std::vector<std::byte
                                counter.data()) == 1);
     const std::size_t skip = offset % 16;
     std::vector<unsigned char> buf(skip + in.size(), 0);
-    std::memcpy(buf.data() + skip, in.data(), in.size());
+    if (!in.empty()) std::memcpy(buf.data() + skip, in.data(), in.size());
     int outl = 0;
     REQUIRE(EVP_EncryptUpdate(ctx.get(), buf.data(), &outl, buf.data(), static_cast<int>(buf.size())) == 1);
     std::vector<std::byte> out(in.size());
-    std::memcpy(out.data(), buf.data() + skip, in.size());
+    if (!in.empty()) std::memcpy(out.data(), buf.data() + skip, in.size());
     return out;
 }
 
