@@ -4,3 +4,4 @@
 /// it needs toml++ and the optional target `atrest::config`.
 #include <atrest/config/duration.hpp>
 #include <atrest/config/encryption_config.hpp>
+#include <atrest/config/open_key_manager.hpp>

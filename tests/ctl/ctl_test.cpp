@@ -1,66 +1,11 @@
 // atrest-ctl driven as a user would: real files, child processes, JSON parsed back.
-#include "catch.hpp"
-#include "run_ctl.hpp"
-#include "temp_dir.hpp"
-
-#include <atrest/detail/posix.hpp>
+#include "ctl_helpers.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
 
-#include <random>
-
 using namespace atrest_test;
-
-namespace {
-
-std::vector<std::byte> read_all(const std::filesystem::path& p) {
-    return atrest::detail::posix::read_file_if_exists(p).value_or(std::vector<std::byte>{});
-}
-
-void write_all(const std::filesystem::path& p, const std::vector<std::byte>& data) {
-    auto fd = atrest::detail::posix::open_file(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    atrest::detail::posix::write_all(fd.get(), data, p);
-}
-
-std::vector<std::byte> random_bytes(std::size_t n, unsigned seed) {
-    std::mt19937 rng(seed);
-    std::vector<std::byte> v(n);
-    for (auto& b : v) b = static_cast<std::byte>(rng());
-    return v;
-}
-
-/// Succeeds and prints one line on stderr at most (warnings only).
-ctl_result ok(const std::vector<std::string>& args) {
-    auto r = run_ctl(args);
-    INFO("atrest-ctl " << args.front() << "\nstdout: " << r.out << "\nstderr: " << r.err);
-    REQUIRE(r.exit_code == 0);
-    return r;
-}
-
-/// Fails with exit code 1 and exactly one line on stderr that contains `needle`.
-void fails(const std::vector<std::string>& args, const std::string& needle) {
-    const auto r = run_ctl(args);
-    INFO("atrest-ctl " << args.front() << "\nstdout: " << r.out << "\nstderr: " << r.err);
-    CHECK(r.exit_code == 1);
-    CHECK(r.err.find(needle) != std::string::npos);
-    CHECK(r.err.starts_with("atrest-ctl: error: "));
-    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-}
-
-struct workspace {
-    temp_dir dir;
-    std::string key = (dir / "master.key").string();
-    std::string data = (dir / "data").string();
-    workspace() { ok({"keygen", "--out", key}); }
-    std::vector<std::string> with_keys(std::vector<std::string> args) const {
-        args.insert(args.end(), {"--master-key-file", key, "--data-dir", data});
-        return args;
-    }
-};
-
-}  // namespace
 
 TEST_CASE("atrest-ctl --help works for the tool and every subcommand", "[ctl]") {
     const auto top = run_ctl({"--help"});
@@ -200,6 +145,14 @@ TEST_CASE("atrest-ctl error paths exit 1 with one clear line", "[ctl]") {
     fails(w.with_keys({"encrypt-file", "--method", "nope", "--file", in, "--out", (w.dir / "o5").string()}), "\"nope\"");
     ok(w.with_keys({"encrypt-file", "--method", "aes128-ctr", "--file", in, "--out", (w.dir / "o6").string()}));
     fails(w.with_keys({"dump-files", "--path", "/not/there"}), "/not/there");
+    // A failed copy leaves neither a partial output file nor a dictionary entry for it.
+    const auto missing = (w.dir / "no-such-input").string();
+    const auto o7 = (w.dir / "o7").string();
+    fails(w.with_keys({"encrypt-file", "--file", missing, "--out", o7}), missing);
+    CHECK_FALSE(std::filesystem::exists(o7));
+    fails(w.with_keys({"dump-files", "--path", o7}), o7);
+    fails(w.with_keys({"decrypt-file", "--file", missing, "--out", o7}), missing);
+    CHECK_FALSE(std::filesystem::exists(o7));
     // Usage errors come from the argument parser with a non-zero code.
     CHECK(run_ctl({"dump-files", "--master-key-file", w.key}).exit_code != 0);  // no --data-dir
     CHECK(run_ctl({"dump-files", "--previous-master-key-file", w.key, "--data-dir", w.data}).exit_code != 0);

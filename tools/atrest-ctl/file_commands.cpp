@@ -35,6 +35,27 @@ void transform_file(const std::string& in, const std::string& out, const Stream&
 
 posix::unique_fd create_new(const std::string& path) { return posix::open_file(path, O_WRONLY | O_CREAT | O_EXCL, 0600); }
 
+/// The output file a command created, removed again unless the command finishes: a failed run
+/// leaves no half-written file behind (and no file that looks like a finished copy).
+class output_file final {
+public:
+    explicit output_file(std::string path) : m_path(std::move(path)), m_fd(create_new(m_path)) {}
+    output_file(const output_file&) = delete;
+    output_file& operator=(const output_file&) = delete;
+    ~output_file() {
+        if (m_keep) return;
+        std::error_code ignored;
+        std::filesystem::remove(m_path, ignored);
+    }
+    [[nodiscard]] posix::unique_fd take_fd() { return std::move(m_fd); }
+    void keep() noexcept { m_keep = true; }
+
+private:
+    std::string m_path;
+    posix::unique_fd m_fd;
+    bool m_keep = false;
+};
+
 /// Runs `transform_file` with the stream for `info`'s method, chosen once.
 void transform_with(const atrest::file_info& info, const std::string& in, const std::string& out, posix::unique_fd out_fd,
                     const std::string& label) {
@@ -72,10 +93,16 @@ void dump_files(const key_options& o, const std::string& path, bool json) {
 }
 
 void encrypt_file(const key_options& o, const std::string& in, const std::string& out) {
-    auto out_fd = create_new(out);  // before the entry exists: never replace another file's entry
+    output_file created(out);  // before the entry exists: never replace another file's entry
     const auto km = open_manager(o, true);
     const auto info = km->new_file(out);
-    transform_with(info, in, out, std::move(out_fd), "encrypt-file");
+    try {
+        transform_with(info, in, out, created.take_fd(), "encrypt-file");
+    } catch (...) {
+        km->delete_file(out);
+        throw;
+    }
+    created.keep();
     std::cout << "encrypted " << in << " -> " << out << " (" << atrest::to_string(info.method) << ", key " << info.key_id
               << ")\n";
 }
@@ -83,7 +110,9 @@ void encrypt_file(const key_options& o, const std::string& in, const std::string
 void decrypt_file(const key_options& o, const std::string& file, const std::string& out) {
     const auto km = open_manager(o, false);
     const auto info = km->get_file(file);
-    transform_with(info, file, out, create_new(out), "decrypt-file");
+    output_file created(out);
+    transform_with(info, file, out, created.take_fd(), "decrypt-file");
+    created.keep();
     std::cout << "decrypted " << file << " -> " << out << " (" << atrest::to_string(info.method) << ")\n";
 }
 
@@ -108,7 +137,10 @@ void crypt(const std::string& method, const std::string& key_hex, const std::str
     const auto key = from_hex(key_hex, "--key-hex");
     const auto iv = from_hex(iv_hex, "--iv-hex");
     atrest::visit_method(atrest::parse_method(method), [&]<class C>(C) {
-        transform_file(in, out, atrest::ctr_stream<C>(key, iv), offset, create_new(out), "crypt");
+        const atrest::ctr_stream<C> stream(key, iv);  // bad sizes fail before OUT exists
+        output_file created(out);
+        transform_file(in, out, stream, offset, created.take_fd(), "crypt");
+        created.keep();
     });
 }
 

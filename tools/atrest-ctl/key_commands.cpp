@@ -50,30 +50,40 @@ void dump_keys(const key_options& o, bool ids_only, bool json, bool consent) {
 }
 
 void rotate_master_key(const key_options& o) {
-    if (o.config.empty() && o.previous_master_key_file.empty()) {
+    if (o.data_dir.empty()) throw atrest::error(atrest::errc::invalid_argument, "--data-dir is required");
+    if (!flags_config(o).previous_master_key) {
         throw atrest::error(atrest::errc::invalid_argument,
                             "rotate-master-key needs the previous master key: --previous-master-key-file FILE (or a "
                             "[security.encryption.previous-master-key] section in --config)");
     }
     const auto key_dict = std::filesystem::path(o.data_dir) / "key.dict";
     const auto before = read_or_empty(key_dict);
-    const auto km = open_manager(o, true);  // opening re-seals under the current key when the previous one was needed
+    // Opening re-seals under the current key when only the previous one could open key.dict.
+    const auto km = atrest::open_key_manager(open_config(o, true), o.data_dir, settings(true));
     const bool resealed = read_or_empty(key_dict) != before;
     std::cout << (resealed ? "re-sealed the key dictionary under " : "the key dictionary is already sealed under ")
               << km->master_key().describe() << "\n";
 }
 
 void rotate_data_key(const key_options& o) {
-    const auto km = open_manager(o, true);
-    const auto before = km->current_key_id();
-    km->rotate_data_key();
+    if (o.data_dir.empty()) throw atrest::error(atrest::errc::invalid_argument, "--data-dir is required");
+    const auto config = open_config(o, true);
+    const auto before = atrest::open_key_manager(config, o.data_dir, settings(false))->current_key_id();
+    const auto km = atrest::open_key_manager(config, o.data_dir, settings(true));
+    // A new method already made a new key at open; a second one would only add a key.
+    if (km->current_key_id() == before) km->rotate_data_key();
     std::cout << "rotated the data key: " << before << " -> " << km->current_key_id() << " ("
               << atrest::to_string(km->options().data_encryption_method) << ")\n";
 }
 
 void stats(const key_options& o, bool prometheus) {
+    if (o.data_dir.empty()) throw atrest::error(atrest::errc::invalid_argument, "--data-dir is required");
     if (prometheus) {
-        throw atrest::error(atrest::errc::unsupported, "--prometheus is not supported by this build of atrest-ctl");
+        // The same registry an engine would scrape, filled by a read-only open.
+        atrest::prometheus_metrics registry;
+        (void)atrest::open_key_manager(open_config(o, false), o.data_dir, settings(false), registry);
+        std::cout << registry.render();
+        return;
     }
     const auto km = open_manager(o, false);
     const auto keys = km->data_keys();

@@ -6,43 +6,40 @@
 
 namespace atrest_ctl {
 
-namespace {
-atrest::any_master_key with_optional_previous(atrest::file_master_key<> current, const std::string& previous) {
-    if (previous.empty()) return atrest::any_master_key(std::move(current));
-    return atrest::any_master_key(atrest::with_previous<atrest::file_master_key<>, atrest::file_master_key<>>(
-        std::move(current), atrest::file_master_key<>(previous, warn)));
-}
-}  // namespace
-
-atrest::any_master_key open_master_key(const key_options& o) {
-    if (!o.config.empty()) {
-        throw atrest::error(atrest::errc::unsupported, "--config is not supported by this build of atrest-ctl");
-    }
+atrest::encryption_config flags_config(const key_options& o) {
+    if (!o.config.empty()) return atrest::load_toml_config(o.config);
     if (o.master_key_file.empty()) {
         throw atrest::error(atrest::errc::invalid_argument, "give --config FILE or --master-key-file FILE");
     }
-    return with_optional_previous(atrest::file_master_key<>(o.master_key_file, warn), o.previous_master_key_file);
+    atrest::encryption_config config;
+    config.master_key = atrest::master_key_config{atrest::master_key_config::kind::file, o.master_key_file, {}, {}, {}};
+    if (!o.previous_master_key_file.empty()) {
+        config.previous_master_key =
+            atrest::master_key_config{atrest::master_key_config::kind::file, o.previous_master_key_file, {}, {}, {}};
+    }
+    return config;
 }
+
+atrest::encryption_config open_config(const key_options& o, bool writable) {
+    auto config = flags_config(o);
+    if (!o.method.empty()) {
+        config.data_encryption_method = atrest::parse_method(o.method);
+    } else if (writable && o.config.empty()) {
+        // No config names a method: keep whatever the engine uses now, the current key's method.
+        atrest::open_settings peek{true, {}};
+        const auto current = atrest::open_key_manager(config, o.data_dir, peek);
+        for (const auto& k : current->data_keys()) {
+            if (k.id == current->current_key_id()) config.data_encryption_method = k.method;
+        }
+    }
+    return config;
+}
+
+atrest::open_settings settings(bool writable) { return atrest::open_settings{!writable, warn}; }
 
 std::unique_ptr<manager> open_manager(const key_options& o, bool writable) {
     if (o.data_dir.empty()) throw atrest::error(atrest::errc::invalid_argument, "--data-dir is required");
-    atrest::key_manager_options options;
-    options.read_only = !writable;
-    if (writable) {
-        if (!o.method.empty()) {
-            options.data_encryption_method = atrest::parse_method(o.method);
-        } else {
-            // Keep whatever the engine uses now: the current key's method.
-            atrest::key_manager_options peek;
-            peek.read_only = true;
-            const manager current(o.data_dir, open_master_key(o), peek);
-            const auto keys = current.data_keys();
-            for (const auto& k : keys) {
-                if (k.id == current.current_key_id()) options.data_encryption_method = k.method;
-            }
-        }
-    }
-    return std::make_unique<manager>(o.data_dir, open_master_key(o), options);
+    return atrest::open_key_manager(open_config(o, writable), o.data_dir, settings(writable));
 }
 
 std::string to_hex(std::span<const std::byte> bytes) {

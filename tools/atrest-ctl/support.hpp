@@ -1,11 +1,12 @@
 #pragma once
-// What every atrest-ctl command shares: the key options, opening the master key and the key
-// manager, hex, and progress on a terminal.
+// What every atrest-ctl command shares: the key options, the configuration they describe,
+// opening the key manager, hex, and progress on a terminal.
 #include <atrest/atrest.hpp>
 #include <atrest/detail/posix.hpp>
 #include <atrest/dict.hpp>
 #include <atrest/master_key.hpp>
 #include <atrest/master_key/any_master_key.hpp>
+#include <atrest/config/toml_config.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -27,15 +28,23 @@ struct key_options {
     std::string method;  ///< --method where a command may create data keys
 };
 
-using manager = atrest::key_manager<atrest::any_master_key>;
+using manager = atrest::configured_key_manager<>;
 
 /// Warnings from the library (e.g. a world-readable key file) go to stderr, one line each.
 inline void warn(std::string_view message) { std::fprintf(stderr, "atrest-ctl: warning: %.*s\n", static_cast<int>(message.size()), message.data()); }
 
-atrest::any_master_key open_master_key(const key_options& o);
+/// The config the key flags describe, as given: --config FILE, or --master-key-file
+/// [--previous-master-key-file] as file master keys, so both paths share open_key_manager.
+atrest::encryption_config flags_config(const key_options& o);
+
+/// `flags_config` with --method in place of the config's method; when neither --method nor a
+/// config file names one, a writable open keeps the current data key's method.
+atrest::encryption_config open_config(const key_options& o, bool writable);
 
 /// Read-only: inspects the metadata without changing a byte. Writable: may compact, rotate and
-/// re-seal, like an engine's start; the method comes from --config, --method, or the current key.
+/// re-seal, like an engine's start. Key-file warnings go to stderr.
+atrest::open_settings settings(bool writable);
+
 std::unique_ptr<manager> open_manager(const key_options& o, bool writable);
 
 std::string to_hex(std::span<const std::byte> bytes);
