@@ -30,6 +30,7 @@ enum class errc : int {
     tampered = 15,          ///< Authenticated metadata does not verify: it was changed or swapped.
     kms = 16,               ///< A key-management service call failed.
     unsupported = 17,       ///< A feature is not available in this build or on this platform.
+    busy = 18,              ///< Another writer holds the data directory.
 };
 
 /// The category behind `atrest::errc`; one instance per program.
@@ -55,6 +56,7 @@ public:
             case errc::tampered: return "authenticated metadata was tampered with";
             case errc::kms: return "key management service error";
             case errc::unsupported: return "unsupported";
+            case errc::busy: return "in use by another writer";
         }
         return "unknown atrest error";
     }

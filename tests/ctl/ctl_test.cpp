@@ -1,6 +1,9 @@
 // atrest-ctl driven as a user would: real files, child processes, JSON parsed back.
 #include "ctl_helpers.hpp"
 
+#include <atrest/dict.hpp>
+#include <atrest/master_key.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
@@ -157,3 +160,27 @@ TEST_CASE("atrest-ctl error paths exit 1 with one clear line", "[ctl]") {
     CHECK(run_ctl({"dump-files", "--master-key-file", w.key}).exit_code != 0);  // no --data-dir
     CHECK(run_ctl({"dump-files", "--previous-master-key-file", w.key, "--data-dir", w.data}).exit_code != 0);
 }
+
+TEST_CASE("writing commands refuse a directory an engine has open; reading ones still work", "[ctl][lock]") {
+    const workspace w;
+    const auto plain = (w.dir / "plain").string();
+    write_all(plain, random_bytes(1000, 3));
+    std::filesystem::create_directories(w.data);
+    ok(w.with_keys({"encrypt-file", "--method", "aes128-ctr", "--file", plain, "--out", (w.dir / "data" / "a").string()}));
+    {
+        // The "engine": a key manager holding the directory for writing.
+        atrest::key_manager<atrest::file_master_key<>> engine(w.data, atrest::file_master_key<>(w.key));
+        const auto key_dict = read_all(w.data + "/key.dict");
+        const auto file_dict = read_all(w.data + "/file.dict");
+        fails(w.with_keys({"rotate-data-key"}), "is locked");
+        fails(w.with_keys({"cleanup"}), "is locked");
+        fails(w.with_keys({"encrypt-file", "--file", plain, "--out", (w.dir / "data" / "b").string()}), "is locked");
+        CHECK_FALSE(std::filesystem::exists(w.dir / "data" / "b"));
+        CHECK(read_all(w.data + "/key.dict") == key_dict);
+        CHECK(read_all(w.data + "/file.dict") == file_dict);
+        CHECK(ok(w.with_keys({"dump-files", "--json"})).out.find("\"method\":\"aes128-ctr\"") != std::string::npos);
+        ok(w.with_keys({"stats"}));
+    }
+    ok(w.with_keys({"rotate-data-key"}));  // the engine stopped: the lock went with it
+}
+

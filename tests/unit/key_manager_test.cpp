@@ -1,6 +1,7 @@
 // Key manager behaviour: file operations, persistence, rotation rules, exposure, key collection,
 // master-key rotation and format conversion.
 #include "catch.hpp"
+#include "child_process.hpp"
 #include "fault_store.hpp"
 #include "key_manager_fixture.hpp"
 #include "temp_dir.hpp"
@@ -217,8 +218,10 @@ TEST_CASE("master-key rotation: the previous key is tried only on wrong_key, the
         CHECK(*km.get_file("a").key == *info.key);
     }
     CHECK(file_bytes(dir / "key.dict") != before);
-    manager km(dir.path(), master(2, "new key"), encrypted());  // no previous key needed any more
-    CHECK(*km.get_file("a").key == *info.key);
+    {
+        manager km(dir.path(), master(2, "new key"), encrypted());  // no previous key needed any more
+        CHECK(*km.get_file("a").key == *info.key);
+    }  // one writer at a time: the next opens need the directory's lock
     CHECK(expect_error([&] { manager old(dir.path(), master(1, "old key"), encrypted()); }).code() ==
           atrest::errc::wrong_key);
     const auto both = expect_error(
@@ -296,4 +299,34 @@ TEST_CASE("concurrent writers share fsyncs and every acknowledged entry is kept"
     for (int t = 0; t < threads; ++t)
         for (int i = 0; i < per_thread; ++i)
             REQUIRE(km.get_file("t" + std::to_string(t) + "/" + std::to_string(i)).iv == made[t][i].iv);
+}
+
+TEST_CASE("one writer per data directory; readers and the next writer after it are not blocked", "[key_manager][lock]") {
+    temp_dir dir;
+    auto writer = std::make_unique<manager>(dir.path(), master(1), encrypted());
+    const auto info = writer->new_file("db/000001.sst");
+
+    const auto second = expect_error([&] { manager again(dir.path(), master(1), encrypted()); });
+    CHECK(second.code() == atrest::errc::busy);
+    CHECK(std::string(second.what()).find((dir.path() / "atrest.lock").string()) != std::string::npos);
+
+    // Another process is refused the same way (flock is per open file, not per process).
+    const int child = exit_code_in_child([&] {
+        try {
+            manager again(dir.path(), master(1), encrypted());
+        } catch (const atrest::error& e) {
+            return e.code() == atrest::errc::busy ? 0 : 2;
+        }
+        return 1;
+    });
+    CHECK(child == 0);
+
+    auto read_only = encrypted();
+    read_only.read_only = true;
+    manager reader(dir.path(), master(1), read_only);
+    CHECK(reader.get_file("db/000001.sst").iv == info.iv);
+
+    writer.reset();  // the lock goes with the writer
+    manager next(dir.path(), master(1), encrypted());
+    CHECK(next.get_file("db/000001.sst").iv == info.iv);
 }

@@ -2,13 +2,12 @@
 // really marks the pages as excluded from core dumps (and locked when mlock succeeded), read back
 // from /proc/self/smaps. harden_process runs in a forked child so this process keeps its limits.
 #include "catch.hpp"
+#include "child_process.hpp"
 
 #include <atrest/secret_bytes.hpp>
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
@@ -104,24 +103,14 @@ TEST_CASE("secret_bytes pages are excluded from core dumps and locked when mlock
 }
 
 TEST_CASE("harden_process disables core dumps (checked in a child process)", "[secret]") {
-    const pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        int code = 0;
-        try {
-            atrest::harden_process();
-            ::rlimit r{};
-            ::getrlimit(RLIMIT_CORE, &r);
-            if (r.rlim_cur != 0 || r.rlim_max != 0) code = 10;
-            if (::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) code = 11;
-        } catch (...) {
-            code = 12;
-        }
-        ::_exit(code);
-    }
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    REQUIRE(WIFEXITED(status));
-    CHECK(WEXITSTATUS(status) == 0);
+    const int code = atrest_test::exit_code_in_child([] {
+        atrest::harden_process();
+        ::rlimit r{};
+        ::getrlimit(RLIMIT_CORE, &r);
+        if (r.rlim_cur != 0 || r.rlim_max != 0) return 10;
+        if (::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) return 11;
+        return 0;
+    });
+    CHECK(code == 0);
     CHECK(::prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1);  // this process is unchanged
 }

@@ -7,6 +7,9 @@
 #include <atrest/detail/posix.hpp>
 #include <atrest/error.hpp>
 
+#include <sys/file.h>
+
+#include <cerrno>
 #include <concepts>
 #include <cstdint>
 #include <filesystem>
@@ -32,12 +35,18 @@ concept dictionary_store = requires(S& s, const std::filesystem::path& p, std::s
     s.remove(p);          // no error when already absent
 };
 
+/// Optional: a store that can lock the data directory for one writer. The key manager calls
+/// `lock(path)` on a writable open when the store has it; the lock lasts as long as the store.
+template <class S>
+concept lockable_store = requires(S& s, const std::filesystem::path& p) { s.lock(p); };
+
 /// Metadata on a POSIX file system. Keeps one append descriptor per file so an append is one
 /// write(2) and a commit one fsync(2). Thread-safe.
 class posix_store final {
 public:
     posix_store() = default;
-    posix_store(posix_store&& other) noexcept : m_append_fds(std::move(other.m_append_fds)) {}
+    posix_store(posix_store&& other) noexcept
+        : m_append_fds(std::move(other.m_append_fds)), m_lock_fd(std::move(other.m_lock_fd)) {}
     posix_store& operator=(posix_store&&) = delete;
     posix_store(const posix_store&) = delete;
     posix_store& operator=(const posix_store&) = delete;
@@ -78,6 +87,24 @@ public:
         if (ec) throw error(errc::io_error, "remove '" + path.string() + "': " + ec.message());
     }
 
+    /// An exclusive flock(2) on `path` (created empty, 0600), held until the store is destroyed.
+    /// flock, not fcntl: a second writer in the same process is refused too, and closing some
+    /// other descriptor of the file does not drop the lock. Advisory: it stops a second key
+    /// manager or atrest-ctl, not unrelated programs.
+    void lock(const std::filesystem::path& path) {
+        std::lock_guard guard(m_mutex);
+        auto fd = detail::posix::open_file(path, O_RDWR | O_CREAT, 0600);
+        if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+            const int saved = errno;
+            if (saved == EWOULDBLOCK) {
+                throw error(errc::busy, "'" + path.string() + "' is locked: another key manager (an engine or a "
+                                        "writing atrest-ctl command) has this data directory open for writing");
+            }
+            throw error(errc::io_error, "flock '" + path.string() + "'", saved);
+        }
+        m_lock_fd = std::move(fd);
+    }
+
 private:
     int append_fd(const std::filesystem::path& path) {
         auto it = m_append_fds.find(path);
@@ -89,8 +116,10 @@ private:
 
     std::mutex m_mutex;
     std::map<std::filesystem::path, detail::posix::unique_fd> m_append_fds;
+    detail::posix::unique_fd m_lock_fd;
 };
 
 static_assert(dictionary_store<posix_store>);
+static_assert(lockable_store<posix_store>);
 
 }  // namespace atrest

@@ -57,6 +57,8 @@ class key_manager final {
 public:
     static constexpr std::string_view key_dictionary_name = "key.dict";
     static constexpr std::string_view file_dictionary_name = "file.dict";
+    /// Held (flock) by a writable open so a second writer cannot interleave file.dict records.
+    static constexpr std::string_view lock_file_name = "atrest.lock";
 
     /// Opens (or creates) the metadata in `data_dir`. Before it returns: stale temp files are
     /// gone, a key dictionary opened by a previous master key is re-sealed under the current one,
@@ -330,6 +332,7 @@ void key_manager<MasterKey, Store, Clock, Metrics>::open() {
         std::error_code ec;
         std::filesystem::create_directories(m_dir, ec);
         if (ec) throw error(errc::io_error, "create directory '" + m_dir.string() + "': " + ec.message());
+        if constexpr (lockable_store<Store>) m_store.lock(m_dir / lock_file_name);
         m_store.remove(detail::posix::temp_path_for(m_key_path));  // left by a crash mid-replace
         m_store.remove(detail::posix::temp_path_for(m_file_path));
     }
