@@ -1,7 +1,8 @@
 #pragma once
 // Shared pieces for key-manager tests: a settable clock, master keys made from fixed bytes, and
-// a helper that checks an atrest::error's kind.
+// expect_error (from expect_error.hpp) to check an atrest::error's kind.
 #include "catch.hpp"
+#include "expect_error.hpp"
 
 #include <atrest/dict.hpp>
 #include <atrest/master_key.hpp>
@@ -29,17 +30,6 @@ inline atrest::key_manager_options encrypted(atrest::method m = atrest::method::
     atrest::key_manager_options o;
     o.data_encryption_method = m;
     return o;
-}
-
-template <class F>
-atrest::error expect_error(F&& f) {
-    try {
-        f();
-    } catch (const atrest::error& e) {
-        return e;
-    }
-    FAIL("no atrest::error was thrown");
-    throw std::logic_error("unreachable");
 }
 
 inline std::vector<std::byte> file_bytes(const std::filesystem::path& p) {

@@ -1,6 +1,7 @@
 // The core config: duration parsing (known answers, every rejection), the flat-map reader with
 // TiUP's dotted keys, validation of every bad value or combination, and flat-map round trips.
 #include "catch.hpp"
+#include "expect_error.hpp"
 
 #include <atrest/config.hpp>
 
@@ -15,21 +16,10 @@ using namespace std::chrono_literals;
 using atrest::errc;
 using atrest::master_key_config;
 using flat = std::map<std::string, std::string>;
+using atrest_test::require_error;
 
 namespace {
 
-/// Runs `f`, which must throw `atrest::error` of `kind` whose message holds every `parts`.
-void require_error(const std::function<void()>& f, errc kind, std::initializer_list<std::string_view> parts) {
-    try {
-        f();
-    } catch (const atrest::error& e) {
-        INFO(e.what());
-        CHECK(e.kind() == kind);
-        for (auto part : parts) CHECK(std::string_view(e.what()).find(part) != std::string_view::npos);
-        return;
-    }
-    FAIL("no atrest::error thrown");
-}
 
 const std::string p = "security.encryption.";
 const std::string mk = "security.encryption.master-key.";

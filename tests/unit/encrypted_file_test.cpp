@@ -2,6 +2,7 @@
 // the keystream-reuse guard, rewrite mode, runtime dispatch, and a fault-injecting file double
 // showing that short writes and I/O errors never desynchronise the cipher position (TiKV #15080).
 #include "catch.hpp"
+#include "expect_error.hpp"
 #include "hex.hpp"
 #include "temp_dir.hpp"
 
@@ -23,6 +24,7 @@ namespace {
 
 using bytes = std::vector<std::byte>;
 using atrest::errc;
+using atrest_test::require_error;
 
 bytes random_bytes(std::mt19937_64& rng, std::size_t n) {
     bytes v(n);
@@ -44,19 +46,6 @@ bytes read_raw(const std::filesystem::path& p) {
     return *v;
 }
 
-/// `f` must throw atrest::error of kind `want` whose message contains every string in `parts`.
-template <class F>
-void require_error(F&& f, errc want, std::initializer_list<std::string> parts) {
-    try {
-        f();
-    } catch (const atrest::error& e) {
-        INFO(e.what());
-        CHECK(e.kind() == want);
-        for (const auto& p : parts) CHECK(std::string(e.what()).find(p) != std::string::npos);
-        return;
-    }
-    FAIL("no atrest::error thrown");
-}
 
 /// In-memory file double whose writes can be made short or fail after a byte budget. State is
 /// shared so the test can look at the "disk" after the file was moved into an encrypted_file.

@@ -1,6 +1,7 @@
 // The file dictionary format: round trips, torn tails dropped at every cut point, damage in the
 // middle reported with its offset, tampering reported as such, versions and magic checked.
 #include "catch.hpp"
+#include "expect_error.hpp"
 
 #include <atrest/dict/log_format.hpp>
 #include <atrest/detail/endian.hpp>
@@ -9,6 +10,8 @@
 #include <vector>
 
 namespace fd = atrest::detail::file_dict;
+
+using atrest_test::expect_error;
 
 namespace {
 
@@ -45,16 +48,6 @@ sample make_sample() {
     return s;
 }
 
-template <class F>
-atrest::error capture(F&& f) {
-    try {
-        f();
-    } catch (const atrest::error& e) {
-        return e;
-    }
-    FAIL("no atrest::error was thrown");
-    throw std::logic_error("unreachable");
-}
 
 }  // namespace
 
@@ -101,7 +94,7 @@ TEST_CASE("damage before the last record is an error naming file and offset", "[
     auto damaged = s.bytes;
     const std::size_t second_record = s.record_ends[1];
     damaged[second_record + 10] ^= std::byte{0x80};
-    const auto e = capture([&] { (void)fd::parse_file(damaged, mac_key, "/data/file.dict"); });
+    const auto e = expect_error([&] { (void)fd::parse_file(damaged, mac_key, "/data/file.dict"); });
     CHECK(e.code() == atrest::errc::corrupt);
     const std::string what = e.what();
     CHECK(what.find("/data/file.dict") != std::string::npos);
@@ -109,7 +102,7 @@ TEST_CASE("damage before the last record is an error naming file and offset", "[
 
     auto snapshot_damaged = s.bytes;
     snapshot_damaged[fd::header_size + 12] ^= std::byte{1};
-    CHECK(capture([&] { (void)fd::parse_file(snapshot_damaged, mac_key, "f"); }).code() == atrest::errc::corrupt);
+    CHECK(expect_error([&] { (void)fd::parse_file(snapshot_damaged, mac_key, "f"); }).code() == atrest::errc::corrupt);
 }
 
 TEST_CASE("a changed, reordered or foreign record fails authentication", "[dict][format]") {
@@ -123,7 +116,7 @@ TEST_CASE("a changed, reordered or foreign record fails authentication", "[dict]
     const auto crc = atrest::detail::crc32c_extend(atrest::detail::crc32c(std::span(forged).subspan(start, 4)),
                                                    std::span(forged).subspan(body, body_size));
     atrest::detail::store_le(forged.data() + start + 4, crc);
-    CHECK(capture([&] { (void)fd::parse_file(forged, mac_key, "f"); }).code() == atrest::errc::tampered);
+    CHECK(expect_error([&] { (void)fd::parse_file(forged, mac_key, "f"); }).code() == atrest::errc::tampered);
 
     // Swap two appended records: each is intact, the chain is not.
     auto swapped = std::vector<std::byte>(s.bytes.begin(), s.bytes.begin() + static_cast<std::ptrdiff_t>(s.record_ends[0]));
@@ -131,33 +124,33 @@ TEST_CASE("a changed, reordered or foreign record fails authentication", "[dict]
                    s.bytes.begin() + static_cast<std::ptrdiff_t>(s.record_ends[2]));
     swapped.insert(swapped.end(), s.bytes.begin() + static_cast<std::ptrdiff_t>(s.record_ends[0]),
                    s.bytes.begin() + static_cast<std::ptrdiff_t>(s.record_ends[1]));
-    CHECK(capture([&] { (void)fd::parse_file(swapped, mac_key, "f"); }).code() == atrest::errc::tampered);
+    CHECK(expect_error([&] { (void)fd::parse_file(swapped, mac_key, "f"); }).code() == atrest::errc::tampered);
 
     // A dictionary written under another key dictionary's MAC key.
     const std::vector<std::byte> other_key(32, std::byte{0x43});
-    CHECK(capture([&] { (void)fd::parse_file(s.bytes, other_key, "f"); }).code() == atrest::errc::tampered);
+    CHECK(expect_error([&] { (void)fd::parse_file(s.bytes, other_key, "f"); }).code() == atrest::errc::tampered);
     // Structure-only parsing (no key) accepts it.
     CHECK(fd::parse_file(s.bytes, {}, "f").entries.size() == 2);
 }
 
 TEST_CASE("header problems: short, bad magic, bad checksum, unknown version", "[dict][format]") {
     const auto s = make_sample();
-    CHECK(capture([&] { (void)fd::parse_file(std::span(s.bytes).first(10), mac_key, "f"); }).code() ==
+    CHECK(expect_error([&] { (void)fd::parse_file(std::span(s.bytes).first(10), mac_key, "f"); }).code() ==
           atrest::errc::corrupt);
     auto bad_magic = s.bytes;
     bad_magic[0] = std::byte{'X'};
-    CHECK(capture([&] { (void)fd::parse_file(bad_magic, mac_key, "f"); }).code() == atrest::errc::corrupt);
+    CHECK(expect_error([&] { (void)fd::parse_file(bad_magic, mac_key, "f"); }).code() == atrest::errc::corrupt);
     auto bad_crc = s.bytes;
     bad_crc[9] = std::byte{1};
-    CHECK(capture([&] { (void)fd::parse_file(bad_crc, mac_key, "f"); }).code() == atrest::errc::corrupt);
+    CHECK(expect_error([&] { (void)fd::parse_file(bad_crc, mac_key, "f"); }).code() == atrest::errc::corrupt);
     auto v9 = s.bytes;
     v9[8] = std::byte{9};
     atrest::detail::store_le(v9.data() + 12, atrest::detail::crc32c(std::span(v9).first(12)));
-    const auto e = capture([&] { (void)fd::parse_file(v9, mac_key, "/x/file.dict"); });
+    const auto e = expect_error([&] { (void)fd::parse_file(v9, mac_key, "/x/file.dict"); });
     CHECK(e.code() == atrest::errc::unknown_version);
     CHECK(std::string(e.what()).starts_with("unknown version 9 in /x/file.dict"));
     const auto header_only = fd::make_header(fd::version_log);
-    CHECK(capture([&] { (void)fd::parse_file(header_only, mac_key, "f"); }).code() == atrest::errc::corrupt);
+    CHECK(expect_error([&] { (void)fd::parse_file(header_only, mac_key, "f"); }).code() == atrest::errc::corrupt);
 }
 
 TEST_CASE("snapshot-only files round-trip and refuse appended records", "[dict][format]") {
@@ -168,5 +161,5 @@ TEST_CASE("snapshot-only files round-trip and refuse appended records", "[dict][
     CHECK(r.version == fd::version_snapshot);
     CHECK(r.entries == m);
     fd::encode_put(bytes, "y", entry(9, 2), chain);
-    CHECK(capture([&] { (void)fd::parse_file(bytes, mac_key, "f"); }).code() == atrest::errc::corrupt);
+    CHECK(expect_error([&] { (void)fd::parse_file(bytes, mac_key, "f"); }).code() == atrest::errc::corrupt);
 }

@@ -2,6 +2,7 @@
 // cases 13-16), each also checked against OpenSSL EVP so the vectors themselves are verified;
 // sealing checked by OpenSSL decryption; tampering of every byte and field; malformed input.
 #include "catch.hpp"
+#include "expect_error.hpp"
 #include "hex.hpp"
 
 #include <atrest/keywrap.hpp>
@@ -12,6 +13,7 @@
 #include <string>
 #include <vector>
 
+using atrest_test::expect_error;
 using atrest_test::from_hex;
 using atrest_test::to_hex;
 
@@ -57,16 +59,6 @@ std::vector<std::byte> openssl_seal(const std::vector<std::byte>& key, const std
     return out;
 }
 
-template <class F>
-atrest::errc kind_of(F&& f) {
-    try {
-        f();
-    } catch (const atrest::error& e) {
-        return e.kind();
-    }
-    FAIL("no atrest::error");
-    return atrest::errc::invalid_argument;
-}
 
 }  // namespace
 
@@ -102,27 +94,27 @@ TEST_CASE("AES-256-GCM: any changed byte of nonce, ciphertext, tag or associated
         auto bad = sealed;
         bad[i] ^= std::byte{0x01};
         INFO("byte " << i);
-        CHECK(kind_of([&] { (void)atrest::aes256_gcm_wrap::open(key, bad, aad); }) == atrest::errc::wrong_key);
+        CHECK(expect_error([&] { (void)atrest::aes256_gcm_wrap::open(key, bad, aad); }).kind() == atrest::errc::wrong_key);
     }
     for (std::size_t i = 0; i < aad.size(); ++i) {
         auto bad = aad;
         bad[i] ^= std::byte{0x80};
-        CHECK(kind_of([&] { (void)atrest::aes256_gcm_wrap::open(key, sealed, bad); }) == atrest::errc::wrong_key);
+        CHECK(expect_error([&] { (void)atrest::aes256_gcm_wrap::open(key, sealed, bad); }).kind() == atrest::errc::wrong_key);
     }
     auto other = key;
     other[31] ^= std::byte{1};
-    CHECK(kind_of([&] { (void)atrest::aes256_gcm_wrap::open(other, sealed, aad); }) == atrest::errc::wrong_key);
-    CHECK(kind_of([&] { (void)atrest::aes256_gcm_wrap::open(key, sealed, {}); }) == atrest::errc::wrong_key);
+    CHECK(expect_error([&] { (void)atrest::aes256_gcm_wrap::open(other, sealed, aad); }).kind() == atrest::errc::wrong_key);
+    CHECK(expect_error([&] { (void)atrest::aes256_gcm_wrap::open(key, sealed, {}); }).kind() == atrest::errc::wrong_key);
 }
 
 TEST_CASE("AES-256-GCM: truncated input is corrupt and a bad key size is rejected", "[keywrap]") {
     const auto key = from_hex(kf);
     const auto sealed = atrest::aes256_gcm_wrap::seal(key, from_hex("00"), {});
     for (std::size_t n = 0; n < atrest::aes256_gcm_wrap::overhead; ++n) {
-        CHECK(kind_of([&] { (void)atrest::aes256_gcm_wrap::open(key, std::span(sealed).first(n), {}); }) ==
+        CHECK(expect_error([&] { (void)atrest::aes256_gcm_wrap::open(key, std::span(sealed).first(n), {}); }).kind() ==
               atrest::errc::corrupt);
     }
     const std::vector<std::byte> short_key(16);
-    CHECK(kind_of([&] { (void)atrest::aes256_gcm_wrap::seal(short_key, sealed, {}); }) == atrest::errc::invalid_key_size);
-    CHECK(kind_of([&] { (void)atrest::aes256_gcm_wrap::open(short_key, sealed, {}); }) == atrest::errc::invalid_key_size);
+    CHECK(expect_error([&] { (void)atrest::aes256_gcm_wrap::seal(short_key, sealed, {}); }).kind() == atrest::errc::invalid_key_size);
+    CHECK(expect_error([&] { (void)atrest::aes256_gcm_wrap::open(short_key, sealed, {}); }).kind() == atrest::errc::invalid_key_size);
 }

@@ -2,6 +2,7 @@
 // path and the rule, and none shows key material), the permission warning, key generation,
 // backend mismatches, and previous-key fallback only on wrong_key.
 #include "catch.hpp"
+#include "expect_error.hpp"
 #include "temp_dir.hpp"
 
 #include <atrest/master_key.hpp>
@@ -13,6 +14,8 @@
 
 using atrest_test::temp_dir;
 
+using atrest_test::expect_error;
+
 namespace {
 
 const std::string key_hex = "3b5896b5be691006e0f71c3040a29495ddcad20b14aff61806940ebd780d3c62";  // the spec's example
@@ -23,15 +26,6 @@ void write_text(const std::filesystem::path& p, const std::string& text, ::mode_
     ::fchmod(fd.get(), mode);
 }
 
-atrest::error error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const atrest::error& e) {
-        return e;
-    }
-    FAIL("no atrest::error was thrown");
-    throw std::logic_error("unreachable");
-}
 
 /// No 8-hex-digit run of the key appears in the message.
 void check_no_key_material(const std::string& what) {
@@ -88,22 +82,22 @@ TEST_CASE("each malformed key file gets its own error naming the path and the ru
         INFO(c.name);
         const auto path = dir / c.name;
         write_text(path, c.content);
-        const auto e = error_of([&] { atrest::file_master_key<> k(path); });
+        const auto e = expect_error([&] { atrest::file_master_key<> k(path); });
         CHECK(e.code() == atrest::errc::key_file_format);
         const std::string what = e.what();
         CHECK(what.find(path.string()) != std::string::npos);
         CHECK(what.find(c.rule) != std::string::npos);
         check_no_key_material(what);
     }
-    const auto missing = error_of([&] { atrest::file_master_key<> k(dir / "missing"); });
+    const auto missing = expect_error([&] { atrest::file_master_key<> k(dir / "missing"); });
     CHECK(missing.code() == atrest::errc::not_found);
     CHECK(std::string(missing.what()).find((dir / "missing").string()) != std::string::npos);
     std::filesystem::create_directory(dir / "a-directory");
-    const auto directory = error_of([&] { atrest::file_master_key<> k(dir / "a-directory"); });
+    const auto directory = expect_error([&] { atrest::file_master_key<> k(dir / "a-directory"); });
     CHECK(directory.code() == atrest::errc::key_file_format);
     CHECK(std::string(directory.what()).find("is a directory") != std::string::npos);
     REQUIRE(::mkfifo((dir / "a-fifo").c_str(), 0600) == 0);
-    const auto fifo = error_of([&] { atrest::file_master_key<> k(dir / "a-fifo"); });
+    const auto fifo = expect_error([&] { atrest::file_master_key<> k(dir / "a-fifo"); });
     CHECK(fifo.code() == atrest::errc::key_file_format);
     CHECK(std::string(fifo.what()).find("is not a regular file") != std::string::npos);
     // A symlink to a good key file is fine (operators mount secrets that way).
@@ -140,16 +134,16 @@ TEST_CASE("generate_master_key_file writes a fresh 0600 key in the spec's format
     struct ::stat st {};
     REQUIRE(::stat((dir / "a").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
-    const auto exists = error_of([&] { atrest::generate_master_key_file(dir / "a"); });
+    const auto exists = expect_error([&] { atrest::generate_master_key_file(dir / "a"); });
     CHECK(exists.code() == atrest::errc::already_exists);
     CHECK(std::string(exists.what()).find((dir / "a").string()) != std::string::npos);
     CHECK(atrest::detail::posix::read_file_if_exists(dir / "a").value() == a);
     CHECK_FALSE(std::filesystem::exists(atrest::detail::posix::temp_path_for(dir / "a")));  // no temp file left
     // A dangling symlink is "present" too: never write through it.
     std::filesystem::create_symlink(dir / "nowhere", dir / "dangling");
-    CHECK(error_of([&] { atrest::generate_master_key_file(dir / "dangling"); }).code() == atrest::errc::already_exists);
+    CHECK(expect_error([&] { atrest::generate_master_key_file(dir / "dangling"); }).code() == atrest::errc::already_exists);
     CHECK_FALSE(std::filesystem::exists(dir / "nowhere"));
-    CHECK(error_of([&] { atrest::generate_master_key_file(dir / "no-such-dir" / "k"); }).code() == atrest::errc::not_found);
+    CHECK(expect_error([&] { atrest::generate_master_key_file(dir / "no-such-dir" / "k"); }).code() == atrest::errc::not_found);
     // A restrictive umask is no reason for another mode, nor a permissive one.
     const auto old_mask = ::umask(0);
     atrest::generate_master_key_file(dir / "c");
@@ -171,16 +165,16 @@ TEST_CASE("sources refuse each other's blobs as wrong_key and damaged blobs as c
     CHECK_FALSE(plain.is_secure());
     CHECK(plain.open(by_plain, aad).data.size() == secret.size());
 
-    CHECK(error_of([&] { (void)two.open(by_one, aad); }).code() == atrest::errc::wrong_key);
-    CHECK(error_of([&] { (void)one.open(by_one, std::vector<std::byte>{std::byte{9}}); }).code() == atrest::errc::wrong_key);
-    CHECK(error_of([&] { (void)one.open(by_plain, aad); }).code() == atrest::errc::wrong_key);
-    CHECK(error_of([&] { (void)plain.open(by_one, aad); }).code() == atrest::errc::wrong_key);
-    CHECK(error_of([&] { (void)one.open({}, aad); }).code() == atrest::errc::corrupt);
+    CHECK(expect_error([&] { (void)two.open(by_one, aad); }).code() == atrest::errc::wrong_key);
+    CHECK(expect_error([&] { (void)one.open(by_one, std::vector<std::byte>{std::byte{9}}); }).code() == atrest::errc::wrong_key);
+    CHECK(expect_error([&] { (void)one.open(by_plain, aad); }).code() == atrest::errc::wrong_key);
+    CHECK(expect_error([&] { (void)plain.open(by_one, aad); }).code() == atrest::errc::wrong_key);
+    CHECK(expect_error([&] { (void)one.open({}, aad); }).code() == atrest::errc::corrupt);
     auto unknown = by_one;
     unknown[0] = std::byte{9};
-    CHECK(error_of([&] { (void)one.open(unknown, aad); }).code() == atrest::errc::corrupt);
-    CHECK(error_of([&] { (void)one.open(std::span(by_one).first(20), aad); }).code() == atrest::errc::corrupt);
-    CHECK(error_of([] { atrest::memory_master_key<> k(atrest::secret_bytes(16)); }).code() == atrest::errc::invalid_key_size);
+    CHECK(expect_error([&] { (void)one.open(unknown, aad); }).code() == atrest::errc::corrupt);
+    CHECK(expect_error([&] { (void)one.open(std::span(by_one).first(20), aad); }).code() == atrest::errc::corrupt);
+    CHECK(expect_error([] { atrest::memory_master_key<> k(atrest::secret_bytes(16)); }).code() == atrest::errc::invalid_key_size);
 }
 
 namespace {
@@ -219,11 +213,11 @@ TEST_CASE("with_previous tries the previous key only on wrong_key and asks for a
 
     auto corrupt = by_new;
     corrupt[0] = std::byte{7};
-    CHECK(error_of([&] { (void)r.open(corrupt, aad); }).code() == atrest::errc::corrupt);
+    CHECK(expect_error([&] { (void)r.open(corrupt, aad); }).code() == atrest::errc::corrupt);
     CHECK(*previous_opens == 1);  // damage is not a reason to try another key
 
     auto stranger = key_of(3, "stranger");
-    const auto e = error_of([&] { (void)r.open(stranger.seal(secret, aad), aad); });
+    const auto e = expect_error([&] { (void)r.open(stranger.seal(secret, aad), aad); });
     CHECK(e.code() == atrest::errc::wrong_key);
     CHECK(std::string(e.what()).find("new key") != std::string::npos);
     CHECK(std::string(e.what()).find("old key") != std::string::npos);
