@@ -3,6 +3,7 @@
 #include <atrest/dict/clock_policy.hpp>
 #include <atrest/dict/dictionary_store.hpp>
 #include <atrest/dict/file_dictionary.hpp>
+#include <atrest/dict/file_info.hpp>
 #include <atrest/dict/key_dictionary.hpp>
 #include <atrest/dict/key_manager.hpp>
 #include <atrest/dict/log_format.hpp>

@@ -6,13 +6,16 @@
 #include "hex.hpp"
 #include "temp_dir.hpp"
 
+#include <atrest/dict.hpp>
 #include <atrest/file.hpp>
+#include <atrest/master_key.hpp>
 
 #include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -415,6 +418,49 @@ TEST_CASE("open_encrypted dispatches a runtime method once to the matching polic
         },
         errc::invalid_key_size, {"aes192-ctr", "24", "16"});
     CHECK(read_raw(path) == plain);  // neither failure touched the file
+}
+
+TEST_CASE("open_encrypted opens a key manager's entries, plaintext ones and unknown paths included", "[file]") {
+    std::mt19937_64 rng(23);
+    atrest_test::temp_dir dir;
+    const bytes plain = random_bytes(rng, 5000);
+    const auto write_through = [&](const atrest::file_info& info, const std::filesystem::path& path) {
+        atrest::open_encrypted(info, atrest::posix_file(path, atrest::open_flags::create_exclusive),
+                               atrest::write_mode::append, [&](auto& f) { f.append(plain); });
+    };
+    const auto read_through = [&](const atrest::file_info& info, const std::filesystem::path& path) {
+        return atrest::open_encrypted(info, atrest::posix_file(path), atrest::write_mode::append, [](auto& f) {
+            bytes out(f.size());
+            out.resize(f.read_at(0, out));
+            return out;
+        });
+    };
+    for (atrest::method m : atrest::all_methods) {
+        INFO(atrest::to_string(m));
+        atrest::key_manager_options options;
+        options.data_encryption_method = m;
+        const auto data_dir = dir / ("dir-" + std::string(atrest::to_string(m)));
+        std::filesystem::create_directory(data_dir);
+        atrest::key_manager<atrest::memory_master_key<>> km(
+            data_dir, atrest::memory_master_key<>(atrest::secret_bytes(std::vector<std::byte>(32, std::byte{7}))), options);
+        const auto info = km.new_file("000001.log");
+        CHECK(info.encrypted() == (m != atrest::method::plaintext));
+        CHECK(info.key_bytes().size() == atrest::key_size_of(m));
+        CHECK(info.iv_bytes().size() == (m == atrest::method::plaintext ? 0U : 16U));
+        write_through(info, data_dir / "000001.log");
+        bytes expect(plain.size());
+        atrest::visit_method(m, [&]<class C>(C) {
+            atrest::ctr_stream<C>(info.key_bytes(), info.iv_bytes()).apply(0, plain, expect);
+        });
+        CHECK(read_raw(data_dir / "000001.log") == expect);
+        CHECK(read_through(km.get_file("000001.log"), data_dir / "000001.log") == plain);
+        // A file the dictionary never saw (written before encryption was turned on) reads as it is.
+        REQUIRE(atrest::posix_file(data_dir / "old.sst", atrest::open_flags::create).write_at(0, plain) == plain.size());
+        const auto unknown = km.get_file("old.sst");
+        CHECK(unknown.method == atrest::method::plaintext);
+        CHECK(unknown.key == nullptr);
+        CHECK(read_through(unknown, data_dir / "old.sst") == plain);
+    }
 }
 
 TEST_CASE("posix_file reports typed errors naming the path and offset", "[file]") {

@@ -9,6 +9,7 @@
 #include <atrest/dict/clock_policy.hpp>
 #include <atrest/dict/dictionary_store.hpp>
 #include <atrest/dict/file_dictionary.hpp>
+#include <atrest/dict/file_info.hpp>
 #include <atrest/dict/key_dictionary.hpp>
 #include <atrest/master_key/master_key_source.hpp>
 #include <atrest/metrics/metrics_policy.hpp>
@@ -40,15 +41,6 @@ struct key_manager_options {
     /// Inspect without changing a byte: no compaction, rotation, re-seal or temp-file cleanup at
     /// open, and every mutating call throws. For tools run beside a live engine.
     bool read_only = false;
-};
-
-/// What a storage engine needs to read or write one file.
-struct file_info {
-    atrest::method method = method::plaintext;
-    std::uint64_t key_id = 0;                   ///< 0 for plaintext files.
-    std::shared_ptr<const secret_bytes> key;    ///< Null for plaintext files.
-    std::array<std::byte, 16> iv{};
-    [[nodiscard]] bool encrypted() const noexcept { return method != atrest::method::plaintext; }
 };
 
 template <master_key_source MasterKey, dictionary_store Store = posix_store, clock_policy Clock = system_clock_policy,

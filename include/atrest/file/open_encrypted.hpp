@@ -5,6 +5,7 @@
 /// per policy and never branches on the method again.
 
 #include <atrest/cipher/dispatch.hpp>
+#include <atrest/dict/file_info.hpp>
 #include <atrest/file/encrypted_file.hpp>
 #include <atrest/file/file_policy.hpp>
 
@@ -27,6 +28,14 @@ decltype(auto) open_encrypted(method m, File file, std::span<const std::byte> ke
         encrypted_file<C, File> opened(std::move(file), key, iv, mode);
         return std::invoke(std::forward<F>(f), opened);
     });
+}
+
+/// The usual call: open `file` as its dictionary entry says (`key_manager::new_file` /
+/// `get_file`). A plaintext entry — including every path the dictionary does not know — opens as
+/// `encrypted_file<plaintext, File>`, so the engine needs no special case for unencrypted files.
+template <random_access_file File, class F>
+decltype(auto) open_encrypted(const file_info& info, File file, write_mode mode, F&& f) {
+    return open_encrypted(info.method, std::move(file), info.key_bytes(), info.iv_bytes(), mode, std::forward<F>(f));
 }
 
 }  // namespace atrest
