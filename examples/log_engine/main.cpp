@@ -11,13 +11,13 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -37,7 +37,7 @@ using key_manager = atrest::key_manager<atrest::file_master_key<>>;
 class segment {
 public:
     virtual ~segment() = default;
-    virtual void append(std::span<const std::byte> bytes) = 0;
+    virtual void append_in_place(std::span<std::byte> bytes) = 0;
     virtual std::size_t read_at(std::uint64_t offset, std::span<std::byte> out) const = 0;
     [[nodiscard]] virtual std::uint64_t size() const = 0;
     virtual void sync() = 0;
@@ -47,7 +47,7 @@ template <class EncryptedFile>
 class segment_file final : public segment {
 public:
     explicit segment_file(EncryptedFile file) : m_file(std::move(file)) {}
-    void append(std::span<const std::byte> bytes) override { m_file.append(bytes); }
+    void append_in_place(std::span<std::byte> bytes) override { m_file.append_in_place(bytes); }
     std::size_t read_at(std::uint64_t offset, std::span<std::byte> out) const override {
         return m_file.read_at(offset, out);
     }
@@ -68,14 +68,36 @@ std::unique_ptr<segment> open_segment(const atrest::file_info& info, const fs::p
                                   });
 }
 
-/// Record layout inside a segment: 4-byte little-endian length, then "key=value".
-void append_record(segment& seg, std::string_view record) {
-    std::vector<std::byte> bytes(4 + record.size());
-    const auto n = static_cast<std::uint32_t>(record.size());
-    for (int i = 0; i < 4; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<std::byte>(n >> (8 * i));
-    std::memcpy(bytes.data() + 4, record.data(), record.size());
-    seg.append(bytes);
-}
+/// Writes records into a segment a block at a time: one write call per 16 KiB, not one per record.
+/// The block is encrypted where it lies (`append_in_place`), since it is refilled afterwards.
+/// Record layout: 4-byte little-endian length, then "key=value".
+class segment_writer {
+public:
+    explicit segment_writer(std::unique_ptr<segment> seg) : m_seg(std::move(seg)) { m_block.reserve(block_size); }
+    void add(std::string_view record) {
+        const auto n = static_cast<std::uint32_t>(record.size());
+        for (int i = 0; i < 4; ++i) m_block.push_back(static_cast<std::byte>(n >> (8 * i)));
+        const auto* bytes = reinterpret_cast<const std::byte*>(record.data());
+        m_block.insert(m_block.end(), bytes, bytes + record.size());
+        if (m_block.size() >= block_size) flush();
+    }
+    /// Everything added so far is on disk (and durable) when this returns.
+    void sync() {
+        flush();
+        m_seg->sync();
+    }
+    [[nodiscard]] std::uint64_t size() const { return m_seg->size() + m_block.size(); }
+
+private:
+    static constexpr std::size_t block_size = 16 * 1024;
+    void flush() {
+        if (m_block.empty()) return;
+        m_seg->append_in_place(m_block);
+        m_block.clear();
+    }
+    std::unique_ptr<segment> m_seg;
+    std::vector<std::byte> m_block;
+};
 
 std::vector<std::string> read_records(const segment& seg) {
     std::vector<std::byte> all(seg.size());
@@ -102,7 +124,7 @@ std::string segment_name(unsigned number) {
 std::vector<std::string> write_segments(key_manager& keys, const fs::path& data, unsigned first,
                                         const std::vector<std::string>& records) {
     std::vector<std::string> names;
-    std::unique_ptr<segment> seg;
+    std::optional<segment_writer> seg;
     for (const auto& record : records) {
         if (!seg || seg->size() >= 64 * 1024) {
             if (seg) seg->sync();
@@ -110,9 +132,9 @@ std::vector<std::string> write_segments(key_manager& keys, const fs::path& data,
             // Create: the dictionary entry (fresh IV, current data key) is durable before the
             // file has a byte, so a crash can leave an entry without a file, never the reverse.
             const atrest::file_info info = keys.new_file(names.back());
-            seg = open_segment(info, data / names.back(), atrest::open_flags::create_exclusive);
+            seg.emplace(open_segment(info, data / names.back(), atrest::open_flags::create_exclusive));
         }
-        append_record(*seg, record);
+        seg->add(record);
     }
     if (seg) seg->sync();
     return names;
@@ -128,9 +150,9 @@ std::string compact(key_manager& keys, const fs::path& data, const std::vector<s
     }
     const std::string tmp = "compact.tmp";
     {
-        auto out = open_segment(keys.new_file(tmp), data / tmp, atrest::open_flags::create_exclusive);
-        for (const auto& [key, record] : latest) append_record(*out, record);
-        out->sync();
+        segment_writer out(open_segment(keys.new_file(tmp), data / tmp, atrest::open_flags::create_exclusive));
+        for (const auto& [key, record] : latest) out.add(record);
+        out.sync();
     }
     // Rename: the entry is linked to the new name, the file renamed, the old entry dropped. A crash
     // in between leaves an extra entry, never a file without one.
@@ -187,8 +209,9 @@ int run(const options& opt) {
     const std::string legacy = segment_name(0);
     if (!fs::exists(data / legacy)) {
         // A default file_info is plaintext: the same code path writes it.
-        append_record(*open_segment(atrest::file_info{}, data / legacy, atrest::open_flags::create_exclusive),
-                      "legacy=written before encryption");
+        segment_writer old(open_segment(atrest::file_info{}, data / legacy, atrest::open_flags::create_exclusive));
+        old.add("legacy=written before encryption");
+        old.sync();
     }
 
     atrest::key_manager_options km;
