@@ -9,6 +9,10 @@
 // DIR gets master.key (created if missing) and data/ (segments plus atrest's metadata).
 #include <atrest/atrest.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -22,6 +26,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <vector>
 
@@ -140,6 +145,16 @@ std::vector<std::string> write_segments(key_manager& keys, const fs::path& data,
     return names;
 }
 
+/// Makes renames and deletes in `dir` durable (fsync of the directory itself).
+void sync_directory(const fs::path& dir) {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + dir.string());
+    const int rc = ::fsync(fd);
+    const int saved = errno;
+    ::close(fd);
+    if (rc != 0) throw std::system_error(saved, std::generic_category(), "fsync " + dir.string());
+}
+
 /// Merges `inputs` into one segment: written as compact.tmp, renamed into place, inputs deleted.
 std::string compact(key_manager& keys, const fs::path& data, const std::vector<std::string>& inputs, unsigned number) {
     std::map<std::string, std::string> latest;  // key -> whole record; later segments win
@@ -158,6 +173,7 @@ std::string compact(key_manager& keys, const fs::path& data, const std::vector<s
     // in between leaves an extra entry, never a file without one.
     const std::string output = segment_name(number);
     keys.rename_file(tmp, output, [&] { fs::rename(data / tmp, data / output); });
+    sync_directory(data);  // the rename is durable before any input is deleted
     // Delete: the file first, then its entry. A crash in between leaves a stale entry (harmless;
     // `atrest-ctl cleanup` drops it), never a file whose key is gone.
     for (const auto& name : inputs) {
