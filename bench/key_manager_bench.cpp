@@ -42,7 +42,7 @@ std::unique_ptr<manager> prefilled(const std::filesystem::path& dir, std::int64_
     constexpr int fillers = 64;  // group commit makes a big fill cheap
     for (int t = 0; t < fillers; ++t) {
         pool.emplace_back([&, t] {
-            for (std::int64_t i = t; i < entries; i += fillers) km->new_file("data/" + std::to_string(i) + ".sst");
+            for (std::int64_t i = t; i < entries; i += fillers) km->new_file(dir / "data" / (std::to_string(i) + ".sst"));
         });
     }
     for (auto& th : pool) th.join();
@@ -60,7 +60,7 @@ void new_and_delete(benchmark::State& state) {
         for (int t = 0; t < threads; ++t) {
             pool.emplace_back([&, t] {
                 for (int i = 0; i < pairs_per_thread; ++i) {
-                    const auto path = "tmp/" + std::to_string(t) + "-" + std::to_string(i);
+                    const auto path = dir / "tmp" / (std::to_string(t) + "-" + std::to_string(i));
                     km->new_file(path);
                     km->delete_file(path);
                 }

@@ -6,4 +6,5 @@
 #include <atrest/dict/file_info.hpp>
 #include <atrest/dict/key_dictionary.hpp>
 #include <atrest/dict/key_manager.hpp>
+#include <atrest/dict/options.hpp>
 #include <atrest/dict/log_format.hpp>

@@ -8,6 +8,7 @@
 #include <string>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 
 namespace atrest {
 
@@ -71,19 +72,23 @@ public:
     return {static_cast<int>(e), atrest_category()};
 }
 
-/// The one exception type; `code()` compares equal to an `errc`, `what()` says what and where.
+/// The one exception type; `code()` compares equal to an `errc`, and `what()` is the message as
+/// built — what failed and where — with nothing appended (std::system_error would add
+/// ": <category message>" after it).
 class error : public std::system_error {
 public:
-    error(errc e, const std::string& what) : std::system_error(make_error_code(e), what) {}
-    /// For I/O failures: keeps the OS errno next to the atrest kind.
+    error(errc e, std::string what) : std::system_error(make_error_code(e)), m_what(std::move(what)) {}
+    /// For I/O failures: keeps the OS errno next to the atrest kind; the message ends with strerror.
     error(errc e, const std::string& what, int os_errno)
-        : std::system_error(make_error_code(e), what + ": " + std::strerror(os_errno)), m_os_errno(os_errno) {}
+        : std::system_error(make_error_code(e)), m_what(what + ": " + std::strerror(os_errno)), m_os_errno(os_errno) {}
 
+    [[nodiscard]] const char* what() const noexcept override { return m_what.c_str(); }
     [[nodiscard]] errc kind() const noexcept { return static_cast<errc>(code().value()); }
     /// The `errno` of the failing system call, or 0 when none was involved.
     [[nodiscard]] int os_errno() const noexcept { return m_os_errno; }
 
 private:
+    std::string m_what;
     int m_os_errno = 0;
 };
 

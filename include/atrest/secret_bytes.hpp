@@ -4,13 +4,9 @@
 /// is freed or moved from, compared in constant time, and impossible to print.
 
 #include <atrest/detail/botan_compat.hpp>
+#include <atrest/detail/posix.hpp>
 #include <atrest/detail/random.hpp>
 #include <atrest/error.hpp>
-
-#include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <cstddef>
 #include <cstring>
@@ -84,24 +80,17 @@ public:
 private:
     void allocate(std::size_t n) {
         if (n == 0) return;
-        const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-        const std::size_t mapped = (n + page - 1) / page * page;
-        void* p = ::mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED) throw std::bad_alloc();
-#ifdef MADV_DONTDUMP
-        (void)::madvise(p, mapped, MADV_DONTDUMP);  // best effort: kernels before 3.4 lack it
-#endif
-        m_locked = ::mlock(p, mapped) == 0;
-        m_data = static_cast<std::byte*>(p);
+        const auto pages = detail::posix::map_secret_pages(n);
+        m_data = pages.data;
         m_size = n;
-        m_mapped = mapped;
+        m_mapped = pages.mapped;
+        m_locked = pages.locked;
     }
 
     void release() noexcept {
         if (m_data == nullptr) return;
         detail::botan_compat::secure_scrub(m_data, m_mapped);
-        if (m_locked) (void)::munlock(m_data, m_mapped);
-        (void)::munmap(m_data, m_mapped);
+        detail::posix::unmap_secret_pages({m_data, m_mapped, m_locked});
         m_data = nullptr;
         m_size = m_mapped = 0;
         m_locked = false;
@@ -119,10 +108,6 @@ std::ostream& operator<<(std::ostream&, const secret_bytes&) = delete;
 /// Turns off core dumps for this process (RLIMIT_CORE = 0, PR_SET_DUMPABLE = 0): TiKV leaves this
 /// to the operator; keys in memory can otherwise end up in a core file. Side effect of
 /// PR_SET_DUMPABLE = 0: same-user ptrace attach and /proc/<pid>/mem access are refused too.
-inline void harden_process() {
-    const ::rlimit none{0, 0};
-    if (::setrlimit(RLIMIT_CORE, &none) != 0) throw_io_error("setrlimit(RLIMIT_CORE, 0) for", "this process");
-    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) throw_io_error("prctl(PR_SET_DUMPABLE, 0) for", "this process");
-}
+inline void harden_process() { detail::posix::disable_core_dumps(); }
 
 }  // namespace atrest

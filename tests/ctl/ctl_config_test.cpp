@@ -55,7 +55,8 @@ TEST_CASE("atrest-ctl --config takes the master key and method from TiKV's TOML"
     const auto enc = (w.dir / "enc").string();
     const auto original = random_bytes(100'000, 7);
     write_all(plain, original);
-    ok(w.with_config({"encrypt-file", "--file", plain, "--out", enc}));  // no --method: the config's
+    fails(w.with_config({"encrypt-file", "--file", plain, "--out", enc}), "--init");  // no metadata yet
+    ok(w.with_config({"encrypt-file", "--init", "--file", plain, "--out", enc}));  // no --method: the config's
 
     const auto files = nlohmann::json::parse(ok(w.with_config({"dump-files", "--json"})).out);
     REQUIRE(files["files"].size() == 1);
@@ -82,7 +83,7 @@ TEST_CASE("atrest-ctl rotate-master-key with a previous-master-key section in --
     w.write_config("aes128-ctr", w.key);
     const auto plain = (w.dir / "plain").string();
     write_all(plain, random_bytes(4096, 8));
-    ok(w.with_config({"encrypt-file", "--file", plain, "--out", (w.dir / "enc").string()}));
+    ok(w.with_config({"encrypt-file", "--init", "--file", plain, "--out", (w.dir / "enc").string()}));
 
     const auto new_key = (w.dir / "new.key").string();
     ok({"keygen", "--out", new_key});
@@ -124,7 +125,7 @@ TEST_CASE("atrest-ctl stats --prometheus prints the key manager's metrics and ch
     const auto plain = (w.dir / "plain").string();
     write_all(plain, random_bytes(1000, 9));
     for (int i = 0; i < 3; ++i) {
-        ok(w.with_config({"encrypt-file", "--file", plain, "--out", (w.dir / ("enc" + std::to_string(i))).string()}));
+        ok(w.with_config({"encrypt-file", "--init", "--file", plain, "--out", (w.dir / ("enc" + std::to_string(i))).string()}));
     }
     ok(w.with_config({"rotate-data-key"}));
     const auto key_dict = read_all(w.data + "/key.dict");

@@ -34,16 +34,16 @@ inline std::vector<std::byte> random_bytes(std::size_t n, unsigned seed) {
 }
 
 /// Succeeds and prints one line on stderr at most (warnings only).
-inline ctl_result ok(const std::vector<std::string>& args) {
-    auto r = run_ctl(args);
+inline ctl_result ok(const std::vector<std::string>& args, const std::string& cwd = {}) {
+    auto r = run_ctl(args, cwd);
     INFO("atrest-ctl " << args.front() << "\nstdout: " << r.out << "\nstderr: " << r.err);
     REQUIRE(r.exit_code == 0);
     return r;
 }
 
 /// Fails with exit code 1 and exactly one line on stderr that contains `needle`.
-inline void fails(const std::vector<std::string>& args, const std::string& needle) {
-    const auto r = run_ctl(args);
+inline void fails(const std::vector<std::string>& args, const std::string& needle, const std::string& cwd = {}) {
+    const auto r = run_ctl(args, cwd);
     INFO("atrest-ctl " << args.front() << "\nstdout: " << r.out << "\nstderr: " << r.err);
     CHECK(r.exit_code == 1);
     CHECK(r.err.find(needle) != std::string::npos);

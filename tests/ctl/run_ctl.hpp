@@ -32,7 +32,8 @@ inline std::string drain(int fd) {
     return s;
 }
 
-inline ctl_result run_ctl(const std::vector<std::string>& args) {
+/// Runs atrest-ctl with `args`, in the working directory `cwd` when one is given.
+inline ctl_result run_ctl(const std::vector<std::string>& args, const std::string& cwd = {}) {
     int out_pipe[2], err_pipe[2];
     if (::pipe(out_pipe) != 0 || ::pipe(err_pipe) != 0) throw std::runtime_error("pipe failed");
     posix_spawn_file_actions_t actions;
@@ -41,6 +42,7 @@ inline ctl_result run_ctl(const std::vector<std::string>& args) {
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
     posix_spawn_file_actions_addclose(&actions, out_pipe[0]);
     posix_spawn_file_actions_addclose(&actions, err_pipe[0]);
+    if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
     std::vector<std::string> argv_storage{ATREST_CTL_PATH};
     argv_storage.insert(argv_storage.end(), args.begin(), args.end());
     std::vector<char*> argv;

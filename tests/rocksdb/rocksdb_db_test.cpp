@@ -83,7 +83,7 @@ TEST_CASE("SST bytes on disk are OpenSSL AES-128-CTR of what the adapter reads",
     db->GetLiveFilesMetaData(&live);
     REQUIRE(live.size() == 1);
     const auto sst = dir.path() / live[0].name.substr(1);
-    const auto info = stack.keys->get_file(sst.filename().string());
+    const auto info = stack.keys->get_file(sst);
     REQUIRE(info.encrypted());
 
     const auto raw = read_all(sst);

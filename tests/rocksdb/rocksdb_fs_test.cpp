@@ -45,7 +45,7 @@ TEST_CASE("written bytes are OpenSSL AES-CTR under the entry's key and IV; sizes
     const std::string data = pattern(200'000);  // several 64 KiB scratch chunks
     write_file(*stack.fs, path, data);
 
-    const auto info = stack.keys->get_file("000007.sst");
+    const auto info = stack.keys->get_file(dir / "000007.sst");
     REQUIRE(info.encrypted());
     const auto raw = read_all(path);
     REQUIRE(raw.size() == data.size());
@@ -157,7 +157,7 @@ TEST_CASE("ReopenWritableFile continues the keystream; a missing file becomes a 
     REQUIRE(stack.fs->ReopenWritableFile(fresh, fo, &w, nullptr).ok());
     REQUIRE(w->Append("new", io, nullptr).ok());
     REQUIRE(w->Close(io, nullptr).ok());
-    CHECK(stack.keys->get_file("fresh").encrypted());
+    CHECK(stack.keys->get_file(dir / "fresh").encrypted());
     CHECK(read_random(*stack.fs, fresh, 0, 10) == "new");
 }
 
@@ -167,13 +167,13 @@ TEST_CASE("ReuseWritableFile gives the new name a fresh IV and drops the old ent
     const auto old_path = (dir.path() / "000003.log").string();
     const auto new_path = (dir.path() / "000009.log").string();
     write_file(*stack.fs, old_path, pattern(5000));
-    const auto old_info = stack.keys->get_file("000003.log");
+    const auto old_info = stack.keys->get_file(dir / "000003.log");
     std::unique_ptr<rocksdb::FSWritableFile> w;
     REQUIRE(stack.fs->ReuseWritableFile(new_path, old_path, fo, &w, nullptr).ok());
     REQUIRE(w->Append("recycled", io, nullptr).ok());
     REQUIRE(w->Close(io, nullptr).ok());
-    CHECK_FALSE(stack.keys->get_file("000003.log").encrypted());
-    const auto new_info = stack.keys->get_file("000009.log");
+    CHECK_FALSE(stack.keys->get_file(dir / "000003.log").encrypted());
+    const auto new_info = stack.keys->get_file(dir / "000009.log");
     CHECK(new_info.iv != old_info.iv);
     CHECK(std::filesystem::file_size(new_path) == 8);  // the recycled bytes (old keystream) are gone
     CHECK(read_random(*stack.fs, new_path, 0, 100) == "recycled");
@@ -188,7 +188,7 @@ TEST_CASE("rename, link, delete and delete-dir keep entries with their files", "
     write_file(fs, p("CURRENT"), "old current");
 
     REQUIRE(fs.RenameFile(p("a.dbtmp"), p("CURRENT"), io, nullptr).ok());
-    CHECK_FALSE(stack.keys->get_file("a.dbtmp").encrypted());
+    CHECK_FALSE(stack.keys->get_file(dir / "a.dbtmp").encrypted());
     CHECK(read_random(fs, p("CURRENT"), 0, 10) == "alpha");
 
     SECTION("a failed rename restores the target's entry") {
@@ -203,34 +203,37 @@ TEST_CASE("rename, link, delete and delete-dir keep entries with their files", "
         CHECK_FALSE(fs.LinkFile(p("CURRENT"), p("other"), io, nullptr).ok());
         CHECK(read_random(fs, p("other"), 0, 20) == "other data");
         CHECK_FALSE(fs.LinkFile(p("missing"), p("nothing"), io, nullptr).ok());
-        CHECK_FALSE(stack.keys->get_file("nothing").encrypted());
+        CHECK_FALSE(stack.keys->get_file(dir / "nothing").encrypted());
     }
     SECTION("delete drops the entry; delete of a missing file drops a stale one") {
         REQUIRE(fs.DeleteFile(p("CURRENT"), io, nullptr).ok());
-        CHECK_FALSE(stack.keys->get_file("CURRENT").encrypted());
-        REQUIRE(stack.keys->new_file("stale").encrypted());
+        CHECK_FALSE(stack.keys->get_file(dir / "CURRENT").encrypted());
+        REQUIRE(stack.keys->new_file(dir / "stale").encrypted());
         CHECK(fs.DeleteFile(p("stale"), io, nullptr).IsPathNotFound());
-        CHECK_FALSE(stack.keys->get_file("stale").encrypted());
+        CHECK_FALSE(stack.keys->get_file(dir / "stale").encrypted());
     }
     SECTION("delete-dir drops every entry under the directory") {
         REQUIRE(fs.CreateDir(p("archive"), io, nullptr).ok());
         write_file(fs, p("archive/000001.log"), "wal");
-        REQUIRE(stack.keys->get_file("archive/000001.log").encrypted());
+        REQUIRE(stack.keys->get_file(dir / "archive/000001.log").encrypted());
         CHECK_FALSE(fs.DeleteDir(p("archive"), io, nullptr).ok());  // not empty: entries stay
-        CHECK(stack.keys->get_file("archive/000001.log").encrypted());
+        CHECK(stack.keys->get_file(dir / "archive/000001.log").encrypted());
         REQUIRE(std::filesystem::remove(p("archive/000001.log")));
         REQUIRE(fs.DeleteDir(p("archive/"), io, nullptr).ok());
-        CHECK_FALSE(stack.keys->get_file("archive/000001.log").encrypted());
+        CHECK_FALSE(stack.keys->get_file(dir / "archive/000001.log").encrypted());
     }
 }
 
 TEST_CASE("dictionary paths are relative to the key manager's directory, however RocksDB spells them", "[rocksdb]") {
     temp_dir dir;
     encrypted_stack stack(dir.path());
-    CHECK(stack.fs->dictionary_path((dir.path() / "db/../000001.sst").string()) == "000001.sst");
-    CHECK(stack.fs->dictionary_path((dir.path() / "sub//x.log").string()) == "sub/x.log");
-    CHECK(stack.fs->dictionary_path("/elsewhere/x.sst") == "/elsewhere/x.sst");
-    CHECK(stack.fs->dictionary_path((dir.path() / "sub/").string()) == "sub");
+    // The adapter asks the key manager, the one owner of the rule; see key_manager_names_test.cpp.
+    std::filesystem::create_directory(dir / "db");
+    write_file(*stack.fs, (dir.path() / "db/../000001.sst").string(), "x");
+    CHECK(stack.keys->files().front().first == "000001.sst");
+    CHECK(stack.keys->name_of((dir.path() / "sub//x.log").string()) == "sub/x.log");
+    CHECK(stack.keys->name_of("/elsewhere/x.sst") == "/elsewhere/x.sst");
+    CHECK(stack.keys->name_of((dir.path() / "sub/").string()) == "sub");
 }
 
 namespace {
@@ -289,14 +292,19 @@ class logging_keys final {
 public:
     logging_keys(const std::filesystem::path& dir, std::shared_ptr<event_log> log)
         : m_keys(dir, master(1), encrypted()), m_log(std::move(log)) {}
-    atrest::file_info new_file(std::string_view p) { return m_log->add("dict:new " + std::string(p)), m_keys.new_file(p); }
-    atrest::file_info get_file(std::string_view p) const { return m_keys.get_file(p); }
-    void delete_file(std::string_view p) { m_log->add("dict:delete " + std::string(p)), m_keys.delete_file(p); }
-    void link_file(std::string_view s, std::string_view d) {
-        m_log->add("dict:link " + std::string(s) + " " + std::string(d)), m_keys.link_file(s, d);
+    atrest::file_info new_file(const std::filesystem::path& p) {
+        return m_log->add("dict:new " + name_of(p)), m_keys.new_file(p);
+    }
+    atrest::file_info get_file(const std::filesystem::path& p) const { return m_keys.get_file(p); }
+    std::string name_of(const std::filesystem::path& p) const { return m_keys.name_of(p); }
+    void delete_file(const std::filesystem::path& p) { m_log->add("dict:delete " + name_of(p)), m_keys.delete_file(p); }
+    template <class F>
+    void link_file(const std::filesystem::path& s, const std::filesystem::path& d, F&& f) {
+        m_log->add("dict:link " + name_of(s) + " " + name_of(d));
+        m_keys.link_file(s, d, std::forward<F>(f));
     }
     template <class F>
-    void rename_file(std::string_view s, std::string_view d, F&& f) {
+    void rename_file(const std::filesystem::path& s, const std::filesystem::path& d, F&& f) {
         m_log->add("dict:rename-begin");
         m_keys.rename_file(s, d, std::forward<F>(f));
         m_log->add("dict:rename-end");
@@ -326,16 +334,16 @@ TEST_CASE("each operation runs its file and dictionary steps in the crash-safe o
     };
     using v = std::vector<std::string>;
 
-    CHECK(run([&] { write_file(fs, p("x"), "data"); }) == v{"dict:new x", "fs:create"});
+    CHECK(run([&] { write_file(fs, p("x"), "data"); }) == v{"fs:create", "dict:new x"});  // file first
     CHECK(run([&] { (void)fs.RenameFile(p("x"), p("y"), io, nullptr); }) ==
           v{"dict:rename-begin", "fs:rename", "dict:rename-end"});  // the key manager links, then drops x
-    CHECK(keys->get_file("y").encrypted());
-    CHECK_FALSE(keys->get_file("x").encrypted());
+    CHECK(keys->get_file(dir / "y").encrypted());
+    CHECK_FALSE(keys->get_file(dir / "x").encrypted());
     CHECK(run([&] { (void)fs.LinkFile(p("y"), p("z"), io, nullptr); }) == v{"dict:link y z", "fs:link"});
     CHECK(run([&] { (void)fs.DeleteFile(p("z"), io, nullptr); }) == v{"fs:delete", "dict:delete z"});
     std::unique_ptr<rocksdb::FSWritableFile> w;
     CHECK(run([&] { REQUIRE(fs.ReuseWritableFile(p("w"), p("y"), fo, &w, nullptr).ok()); }) ==
-          v{"dict:new w", "fs:reuse", "dict:delete y"});
+          v{"dict:rename-begin", "fs:reuse", "dict:rename-end", "dict:new w"});
     REQUIRE(fs.CreateDir(p("d"), io, nullptr).ok());
     CHECK(run([&] { (void)fs.DeleteDir(p("d"), io, nullptr); }) == v{"fs:rmdir", "dict:delete d"});
 
@@ -343,16 +351,16 @@ TEST_CASE("each operation runs its file and dictionary steps in the crash-safe o
         write_file(fs, p("keep"), "kept");
         log->fail = "delete";
         CHECK(fs.DeleteFile(p("keep"), io, nullptr).IsNoSpace());
-        CHECK(keys->get_file("keep").encrypted());
+        CHECK(keys->get_file(dir / "keep").encrypted());
         log->fail = "rename";
         CHECK(fs.RenameFile(p("keep"), p("w"), io, nullptr).IsNoSpace());
-        CHECK(keys->get_file("keep").iv != keys->get_file("w").iv);
+        CHECK(keys->get_file(dir / "keep").iv != keys->get_file(dir / "w").iv);
         log->fail = "link";
         CHECK(fs.LinkFile(p("keep"), p("l"), io, nullptr).IsNoSpace());
-        CHECK_FALSE(keys->get_file("l").encrypted());
+        CHECK_FALSE(keys->get_file(dir / "l").encrypted());
         log->fail = "reuse";
         CHECK(fs.ReuseWritableFile(p("r"), p("keep"), fo, &w, nullptr).IsNoSpace());
-        CHECK(keys->get_file("keep").encrypted());
+        CHECK(keys->get_file(dir / "keep").encrypted());
         log->fail.clear();
         CHECK(read_random(fs, p("keep"), 0, 10) == "kept");
     }

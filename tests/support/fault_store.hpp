@@ -22,6 +22,7 @@ struct fault_plan {
     std::int64_t short_write_bytes = -1; // next append writes only this many bytes, then fails with ENOSPC
     std::int64_t crash_after_bytes = -1; // after this many more appended/replaced bytes, "crash"
     bool fail_truncate = false;          // truncate fails with EIO (cleanup after a failed append fails too)
+    int fail_replace_errno = 0;          // every replace (compaction, key.dict) fails with this errno until cleared
     std::chrono::milliseconds sync_delay{0};  // a slow disk: every fsync takes this long
     bool crashed = false;
     std::atomic<std::uint64_t> appends{0}, syncs{0}, replaces{0};
@@ -43,9 +44,13 @@ public:
         if (crash_within(data.size())) {
             // A crash mid-replace leaves a partial temp file and the old target untouched.
             const auto keep = static_cast<std::size_t>(m_plan->crash_after_bytes);
-            auto fd = atrest::detail::posix::open_file(atrest::detail::posix::temp_path_for(p), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            atrest::detail::posix::write_all(fd.get(), data.first(keep), p);
+            auto [fd, temp] = atrest::detail::posix::create_temp_next_to(p, 0600);
+            atrest::detail::posix::write_all(fd.get(), data.first(keep), temp);
             crash();
+        }
+        if (m_plan->fail_replace_errno != 0) {
+            const int e = m_plan->fail_replace_errno;  // stays armed: a full disk stays full
+            throw atrest::error(atrest::errc::io_error, "write temp file for '" + p.string() + "' (injected)", e);
         }
         consume(data.size());
         m_inner->replace(p, data);
@@ -89,9 +94,9 @@ public:
         m_inner->truncate(p, size);
     }
 
-    void remove(const std::filesystem::path& p) {
+    void remove_temporaries(const std::filesystem::path& p) {
         check_alive();
-        m_inner->remove(p);
+        m_inner->remove_temporaries(p);
     }
 
     [[nodiscard]] fault_plan& plan() noexcept { return *m_plan; }

@@ -443,7 +443,7 @@ TEST_CASE("open_encrypted opens a key manager's entries, plaintext ones and unkn
         std::filesystem::create_directory(data_dir);
         atrest::key_manager<atrest::memory_master_key<>> km(
             data_dir, atrest::memory_master_key<>(atrest::secret_bytes(std::vector<std::byte>(32, std::byte{7}))), options);
-        const auto info = km.new_file("000001.log");
+        const auto info = km.new_file(data_dir / "000001.log");
         CHECK(info.encrypted() == (m != atrest::method::plaintext));
         CHECK(info.key_bytes().size() == atrest::key_size_of(m));
         CHECK(info.iv_bytes().size() == (m == atrest::method::plaintext ? 0U : 16U));
@@ -453,10 +453,10 @@ TEST_CASE("open_encrypted opens a key manager's entries, plaintext ones and unkn
             atrest::ctr_stream<C>(info.key_bytes(), info.iv_bytes()).apply(0, plain, expect);
         });
         CHECK(read_raw(data_dir / "000001.log") == expect);
-        CHECK(read_through(km.get_file("000001.log"), data_dir / "000001.log") == plain);
+        CHECK(read_through(km.get_file(data_dir / "000001.log"), data_dir / "000001.log") == plain);
         // A file the dictionary never saw (written before encryption was turned on) reads as it is.
         REQUIRE(atrest::posix_file(data_dir / "old.sst", atrest::open_flags::create).write_at(0, plain) == plain.size());
-        const auto unknown = km.get_file("old.sst");
+        const auto unknown = km.get_file(data_dir / "old.sst");
         CHECK(unknown.method == atrest::method::plaintext);
         CHECK(unknown.key == nullptr);
         CHECK(read_through(unknown, data_dir / "old.sst") == plain);

@@ -33,7 +33,9 @@ sample make_sample() {
     fd::entry_map snapshot{{"a", entry(1, 0)}, {"b", entry(2, 16)}};
     fd::mac_chain chain(mac_key, fd::make_header(fd::version_log));
     sample s;
-    s.bytes = fd::encode_file(fd::version_log, snapshot, mac_key, &chain);
+    const auto encoded = fd::encode_file(fd::version_log, snapshot, {}, mac_key);
+    s.bytes = encoded.bytes;
+    chain.reset_to(encoded.last_mac);
     s.record_ends.push_back(s.bytes.size());
     fd::encode_put(s.bytes, "c", entry(3, 32), chain);
     s.record_ends.push_back(s.bytes.size());
@@ -156,7 +158,9 @@ TEST_CASE("header problems: short, bad magic, bad checksum, unknown version", "[
 TEST_CASE("snapshot-only files round-trip and refuse appended records", "[dict][format]") {
     fd::entry_map m{{"x", entry(9, 1)}};
     fd::mac_chain chain(mac_key, fd::make_header(fd::version_snapshot));
-    auto bytes = fd::encode_file(fd::version_snapshot, m, mac_key, &chain);
+    const auto encoded = fd::encode_file(fd::version_snapshot, m, {}, mac_key);
+    auto bytes = encoded.bytes;
+    chain.reset_to(encoded.last_mac);
     const auto r = fd::parse_file(bytes, mac_key, "f");
     CHECK(r.version == fd::version_snapshot);
     CHECK(r.entries == m);

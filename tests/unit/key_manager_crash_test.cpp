@@ -56,9 +56,9 @@ std::string path_of(int worker, int index) { return "w" + std::to_string(worker)
                     m.dst = static_cast<std::uint8_t>(rng() % paths_per_worker);
                     if (::write(pipe_fd, &m, sizeof m) != sizeof m) ::_exit(3);
                     const auto src = path_of(w, m.src), dst = path_of(w, m.dst);
-                    if (m.kind == op_kind::create) m.iv = km.new_file(src).iv;
-                    if (m.kind == op_kind::remove) km.delete_file(src);
-                    if (m.kind == op_kind::rename) km.rename_file(src, dst);
+                    if (m.kind == op_kind::create) m.iv = km.new_file(dir / src).iv;
+                    if (m.kind == op_kind::remove) km.delete_file(dir / src);
+                    if (m.kind == op_kind::rename) km.rename_file(dir / src, dir / dst, [] {});
                     m.ack = 1;
                     if (::write(pipe_fd, &m, sizeof m) != sizeof m) ::_exit(3);
                 }
@@ -133,12 +133,12 @@ TEST_CASE("SIGKILL at random points never loses an acknowledged entry", "[key_ma
 
         manager km(dir.path(), master(9), encrypted());  // must start after every kill
         for (const auto& path : uncertain) {  // either outcome is fine; learn which one happened
-            const auto info = km.get_file(path);
+            const auto info = km.get_file(dir / path);
             expected[path] = info.encrypted() ? std::optional(info.iv) : std::nullopt;
         }
         for (auto& [path, iv] : expected) {
             if (uncertain.contains(path)) continue;
-            const auto info = km.get_file(path);
+            const auto info = km.get_file(dir / path);
             INFO("round " << round << " path " << path);
             REQUIRE(info.encrypted() == iv.has_value());
             if (iv) REQUIRE(info.iv == *iv);

@@ -21,9 +21,16 @@ using acknowledged = std::map<std::string, std::optional<std::array<std::byte, 1
 
 void check_after_restart(const std::filesystem::path& dir, const acknowledged& acked) {
     clean_manager km(dir, master(1), encrypted());
+    if (acked.contains("renaming")) {
+        // Crashed mid-rename: the entry is wherever the file is, and only there.
+        const bool moved = std::filesystem::exists(dir / "g2");
+        CHECK(moved != std::filesystem::exists(dir / "f2"));
+        CHECK(km.get_file(dir / (moved ? "g2" : "f2")).encrypted());
+        CHECK_FALSE(km.get_file(dir / (moved ? "f2" : "g2")).encrypted());
+    }
     for (const auto& [path, iv] : acked) {
         INFO(path);
-        const auto info = km.get_file(path);
+        const auto info = km.get_file(dir / path);
         if (iv) {
             REQUIRE(info.encrypted());
             CHECK(info.iv == *iv);
@@ -57,20 +64,20 @@ TEST_CASE("a failed append is not acknowledged and does not stop the next operat
             acknowledged acked;
             {
                 faulty_manager km(dir.path(), master(1), encrypted(), fault_store(plan));
-                acked["before"] = km.new_file("before").iv;
+                acked["before"] = km.new_file(dir / "before").iv;
                 s.arm(*plan);
-                const auto e = expect_error([&] { km.new_file("failed"); });
+                const auto e = expect_error([&] { km.new_file(dir / "failed"); });
                 CHECK(e.code() == atrest::errc::io_error);
                 CHECK(e.os_errno() != 0);
-                CHECK_FALSE(km.get_file("failed").encrypted());  // not acknowledged, not visible
+                CHECK_FALSE(km.get_file(dir / "failed").encrypted());  // not acknowledged, not visible
                 plan->fail_truncate = false;
-                acked["after"] = km.new_file("after").iv;  // the next operation works
-                km.delete_file("before");
+                acked["after"] = km.new_file(dir / "after").iv;  // the next operation works
+                km.delete_file(dir / "before");
                 acked["before"] = std::nullopt;
             }
             check_after_restart(dir.path(), acked);
             clean_manager km(dir.path(), master(1), encrypted());
-            CHECK_FALSE(km.get_file("failed").encrypted());
+            CHECK_FALSE(km.get_file(dir / "failed").encrypted());
         }
     }
 }
@@ -78,15 +85,25 @@ TEST_CASE("a failed append is not acknowledged and does not stop the next operat
 TEST_CASE("a crash after any number of bytes never loses an acknowledged entry or blocks the next start",
           "[key_manager][faults]") {
     // Measure how many bytes the workload writes without faults, then crash at every cut point.
-    auto workload = [](faulty_manager& km, acknowledged& acked) {
-        for (int i = 0; i < 4; ++i) acked["f" + std::to_string(i)] = km.new_file("f" + std::to_string(i)).iv;
-        km.delete_file("f1");
+    auto workload = [](faulty_manager& km, acknowledged& acked, const std::filesystem::path& dir) {
+        for (int i = 0; i < 4; ++i) {
+            const auto name = "f" + std::to_string(i);
+            atrest::posix_file(dir / name, atrest::open_flags::create);  // a real file, so a rename can be settled
+            acked[name] = km.new_file(dir / name).iv;
+        }
+        km.delete_file(dir / "f1");
         acked["f1"] = std::nullopt;
-        km.rename_file("f2", "g2");
-        acked["g2"] = acked["f2"];
+        // While the rename is in flight its outcome is open; after a crash the entry must follow the
+        // file to wherever it is (checked below), and after the call returns it is at g2.
+        const auto moving = acked["f2"];
+        acked.erase("f2");
+        acked["renaming"] = std::nullopt;  // a name with no entry, marking the open outcome
+        km.rename_file(dir / "f2", dir / "g2", [&] { std::filesystem::rename(dir / "f2", dir / "g2"); });
+        acked.erase("renaming");
+        acked["g2"] = moving;
         acked["f2"] = std::nullopt;
         km.rotate_data_key();
-        acked["h"] = km.new_file("h").iv;
+        acked["h"] = km.new_file(dir / "h").iv;
     };
     std::int64_t total = 0;
     {
@@ -95,7 +112,7 @@ TEST_CASE("a crash after any number of bytes never loses an acknowledged entry o
         plan->crash_after_bytes = std::int64_t{1} << 40;
         acknowledged acked;
         faulty_manager km(dir.path(), master(1), encrypted(), fault_store(plan));
-        workload(km, acked);
+        workload(km, acked, dir.path());
         total = (std::int64_t{1} << 40) - plan->crash_after_bytes;
     }
     REQUIRE(total > 0);
@@ -107,7 +124,7 @@ TEST_CASE("a crash after any number of bytes never loses an acknowledged entry o
         acknowledged acked;
         try {
             faulty_manager km(dir.path(), master(1), encrypted(), fault_store(plan));
-            workload(km, acked);
+            workload(km, acked, dir.path());
         } catch (const atrest::error&) {
             REQUIRE(plan->crashed);
             ++crashes;

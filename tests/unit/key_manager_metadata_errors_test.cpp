@@ -22,8 +22,8 @@ void write_bytes(const std::filesystem::path& p, const std::vector<std::byte>& b
 /// A populated data directory.
 void populate(const std::filesystem::path& dir) {
     manager km(dir, master(1), encrypted());
-    for (int i = 0; i < 5; ++i) km.new_file("f" + std::to_string(i));
-    km.delete_file("f0");
+    for (int i = 0; i < 5; ++i) km.new_file(dir / ("f" + std::to_string(i)));
+    km.delete_file(dir / "f0");
 }
 
 /// Opening fails with `kind`, names `file`, and leaves both metadata files byte-identical.
@@ -73,8 +73,8 @@ TEST_CASE("a damaged or foreign file dictionary is refused with its offset", "[k
     populate(dir.path());
     {  // append records after the open-time compaction, so there is a middle to damage
         manager km(dir.path(), master(1), encrypted());
-        km.new_file("g1");
-        km.new_file("g2");
+        km.new_file(dir / "g1");
+        km.new_file(dir / "g2");
     }
     const auto good = file_bytes(dir / "file.dict");
     SECTION("damage in the snapshot record") {
@@ -99,9 +99,9 @@ TEST_CASE("a damaged or foreign file dictionary is refused with its offset", "[k
     SECTION("a torn last record is dropped and the rest kept") {
         write_bytes(dir / "file.dict", std::vector<std::byte>(good.begin(), good.end() - 3));
         manager km(dir.path(), master(1), encrypted());
-        CHECK(km.get_file("g1").encrypted());
-        CHECK_FALSE(km.get_file("g2").encrypted());  // its record was torn: never acknowledged in this story
-        CHECK(km.get_file("f4").encrypted());
+        CHECK(km.get_file(dir / "g1").encrypted());
+        CHECK_FALSE(km.get_file(dir / "g2").encrypted());  // its record was torn: never acknowledged in this story
+        CHECK(km.get_file(dir / "f4").encrypted());
     }
 }
 
@@ -126,15 +126,17 @@ TEST_CASE("missing metadata: refuse what would lose keys, restart an interrupted
         }
         std::filesystem::remove(dir / "key.dict");
         manager km(dir.path(), master(2), encrypted());  // any master key: nothing was protected yet
-        CHECK(km.new_file("x").encrypted());
+        CHECK(km.new_file(dir / "x").encrypted());
     }
     SECTION("stale temp files from a crash mid-replace are removed") {
         populate(dir.path());
-        write_bytes(dir / "key.dict.tmp", std::vector<std::byte>(10, std::byte{1}));
-        write_bytes(dir / "file.dict.tmp", std::vector<std::byte>(10, std::byte{1}));
+        write_bytes(dir / "key.dict.tmp.0123456789abcdef", std::vector<std::byte>(10, std::byte{1}));
+        write_bytes(dir / "file.dict.tmp.fedcba9876543210", std::vector<std::byte>(10, std::byte{1}));
+        write_bytes(dir / "key.dict.tmpfile", std::vector<std::byte>(10, std::byte{1}));  // not ours: kept
         manager km(dir.path(), master(1), encrypted());
-        CHECK_FALSE(std::filesystem::exists(dir / "key.dict.tmp"));
-        CHECK_FALSE(std::filesystem::exists(dir / "file.dict.tmp"));
+        CHECK_FALSE(std::filesystem::exists(dir / "key.dict.tmp.0123456789abcdef"));
+        CHECK_FALSE(std::filesystem::exists(dir / "file.dict.tmp.fedcba9876543210"));
+        CHECK(std::filesystem::exists(dir / "key.dict.tmpfile"));
         CHECK(km.file_count() == 4);
     }
 }
@@ -168,10 +170,10 @@ TEST_CASE("metrics hooks report initialization, counts, sizes and metadata I/O",
     manual_clock clock;
     atrest::key_manager<atrest::memory_master_key<>, atrest::posix_store, manual_clock, recording_metrics> km(
         dir.path(), master(1), encrypted(), {}, clock, metrics);
-    km.new_file("a");
-    km.new_file("b");
+    km.new_file(dir / "a");
+    km.new_file(dir / "b");
     clock.advance(std::chrono::hours(500));
-    km.new_file("c");
+    km.new_file(dir / "c");
     const auto& s = *metrics.s;
     CHECK(s.initialized);
     CHECK(s.keys == 2);
@@ -189,23 +191,23 @@ TEST_CASE("a read-only open changes no byte and refuses every mutation", "[key_m
     atrest::file_info info;
     {
         manager km(dir.path(), master(1), encrypted());
-        info = km.new_file("kept");
-        km.new_file("torn");
+        info = km.new_file(dir / "kept");
+        km.new_file(dir / "torn");
     }
     // Leave a torn tail, a stale temp file and a key dictionary due for re-seal/rotation.
     auto files = file_bytes(dir / "file.dict");
     files.resize(files.size() - 2);
     write_bytes(dir / "file.dict", files);
-    write_bytes(dir / "key.dict.tmp", std::vector<std::byte>(3, std::byte{1}));
+    write_bytes(dir / "key.dict.tmp.0123456789abcdef", std::vector<std::byte>(3, std::byte{1}));
     const auto keys = file_bytes(dir / "key.dict");
     auto options = encrypted(atrest::method::sm4_ctr);  // a method change would rotate on a normal open
     options.read_only = true;
     manager km(dir.path(), master(1), options);
-    CHECK(km.get_file("kept").iv == info.iv);
-    CHECK_FALSE(km.get_file("torn").encrypted());
+    CHECK(km.get_file(dir / "kept").iv == info.iv);
+    CHECK_FALSE(km.get_file(dir / "torn").encrypted());
     CHECK(km.current_key_id() == info.key_id);
     for (auto* attempt : {+[](manager& m) { m.new_file("x"); }, +[](manager& m) { m.delete_file("kept"); },
-                          +[](manager& m) { m.rename_file("kept", "y"); }, +[](manager& m) { m.rotate_data_key(); },
+                          +[](manager& m) { m.rename_file("kept", "y", [] {}); }, +[](manager& m) { m.rotate_data_key(); },
                           +[](manager& m) { (void)m.collect_unused_keys(); }}) {
         const auto e = expect_error([&] { attempt(km); });
         CHECK(e.code() == atrest::errc::invalid_argument);
@@ -213,7 +215,7 @@ TEST_CASE("a read-only open changes no byte and refuses every mutation", "[key_m
     }
     CHECK(file_bytes(dir / "file.dict") == files);
     CHECK(file_bytes(dir / "key.dict") == keys);
-    CHECK(std::filesystem::exists(dir / "key.dict.tmp"));
+    CHECK(std::filesystem::exists(dir / "key.dict.tmp.0123456789abcdef"));
     temp_dir empty;
     CHECK(expect_error([&] { manager none(empty.path(), master(1), options); }).code() == atrest::errc::not_found);
 }

@@ -43,14 +43,14 @@ TEST_CASE("open_key_manager opens with the configured key file, method and optio
         const auto km = atrest::open_key_manager(config, dir.path());
         CHECK(km->options().data_encryption_method == atrest::method::aes256_ctr);
         CHECK_FALSE(km->options().enable_file_dictionary_log);
-        const auto info = km->new_file("000001.sst");
+        const auto info = km->new_file(dir / "000001.sst");
         CHECK(info.method == atrest::method::aes256_ctr);
         REQUIRE(info.key);
         CHECK(info.key->size() == 32);
         key_id = info.key_id;
     }
     const auto again = atrest::open_key_manager(config, dir.path());
-    CHECK(again->get_file("000001.sst").key_id == key_id);
+    CHECK(again->get_file(dir / "000001.sst").key_id == key_id);
     CHECK_FALSE(again->data_keys().front().was_exposed);
 }
 
@@ -60,7 +60,7 @@ TEST_CASE("open_key_manager rotates the master key through previous-master-key",
     atrest::generate_master_key_file(dir / "new.key");
     const auto data = dir / "data";
     std::filesystem::create_directory(data);
-    (void)atrest::open_key_manager(config_with(dir / "old.key"), data)->new_file("a");
+    (void)atrest::open_key_manager(config_with(dir / "old.key"), data)->new_file(data / "a");
 
     // The new key alone cannot open what the old one sealed.
     CHECK(expect_error([&] { (void)atrest::open_key_manager(config_with(dir / "new.key"), data); }).kind() ==
@@ -73,7 +73,7 @@ TEST_CASE("open_key_manager rotates the master key through previous-master-key",
     CHECK(atrest_test::file_bytes(data / "key.dict") != before);  // re-sealed before open returned
 
     // Now the new key alone opens it and the old one no longer does.
-    CHECK(atrest::open_key_manager(config_with(dir / "new.key"), data)->get_file("a").encrypted());
+    CHECK(atrest::open_key_manager(config_with(dir / "new.key"), data)->get_file(data / "a").encrypted());
     CHECK(expect_error([&] { (void)atrest::open_key_manager(config_with(dir / "old.key"), data); }).kind() ==
           atrest::errc::wrong_key);
 }
@@ -101,7 +101,7 @@ TEST_CASE("open_key_manager refuses what it cannot or must not open, naming the 
         CHECK_FALSE(std::filesystem::exists(dir / "key.dict"));
         c.allow_insecure_master_key = true;
         const auto km = atrest::open_key_manager(c, dir.path());
-        CHECK(km->new_file("x").encrypted());
+        CHECK(km->new_file(dir / "x").encrypted());
         CHECK(km->data_keys().front().was_exposed);
     }
     SECTION("a hand-built config gets the same validation as a parsed one") {
@@ -117,16 +117,16 @@ TEST_CASE("open_key_manager read-only inspects without writing; metrics reach th
     temp_dir dir;
     atrest::generate_master_key_file(dir / "master.key");
     const auto config = config_with(dir / "master.key", atrest::method::sm4_ctr);
-    (void)atrest::open_key_manager(config, dir.path())->new_file("f1");
+    (void)atrest::open_key_manager(config, dir.path())->new_file(dir / "f1");
     const auto key_dict = atrest_test::file_bytes(dir / "key.dict");
     const auto file_dict = atrest_test::file_bytes(dir / "file.dict");
 
     atrest::prometheus_metrics registry;
-    atrest::open_settings settings;
-    settings.read_only = true;
-    const auto km = atrest::open_key_manager(config, dir.path(), settings, registry);
-    CHECK(km->get_file("f1").method == atrest::method::sm4_ctr);
-    CHECK(expect_error([&] { (void)km->new_file("f2"); }).kind() == atrest::errc::invalid_argument);
+    auto read_only = config;
+    read_only.read_only = true;
+    const auto km = atrest::open_key_manager(read_only, dir.path(), {}, registry);
+    CHECK(km->get_file(dir / "f1").method == atrest::method::sm4_ctr);
+    CHECK(expect_error([&] { (void)km->new_file(dir / "f2"); }).kind() == atrest::errc::invalid_argument);
     CHECK(atrest_test::file_bytes(dir / "key.dict") == key_dict);
     CHECK(atrest_test::file_bytes(dir / "file.dict") == file_dict);
 

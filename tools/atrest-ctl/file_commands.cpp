@@ -1,8 +1,6 @@
 // Subcommands about files: dump-files, encrypt-file, decrypt-file, cleanup, crypt.
 #include "commands.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <iostream>
 
 namespace atrest_ctl {
@@ -11,44 +9,24 @@ namespace {
 
 namespace posix = atrest::detail::posix;
 
-/// Copies `in` to a new file `out` (never overwrites), passing every chunk through `stream` as
-/// the bytes at `offset + position`.
-template <class Stream>
-void transform_file(const std::string& in, const std::string& out, const Stream& stream, std::uint64_t offset,
-                    posix::unique_fd out_fd, const std::string& label) {
-    const auto in_fd = posix::open_file(in, O_RDONLY);
-    const auto total = posix::file_size(in_fd.get(), in);
-    progress bar(label, total);
-    std::vector<std::byte> chunk(1 << 20);
-    std::uint64_t done = 0;
-    for (;;) {
-        const auto n = posix::pread_full(in_fd.get(), chunk, done, in);
-        if (n == 0) break;
-        const auto part = std::span(chunk).first(n);
-        stream.apply(offset + done, part);
-        posix::write_all(out_fd.get(), part, out);
-        done += n;
-        bar.update(done);
-    }
-    posix::fsync_fd(out_fd.get(), out);
-}
+constexpr std::size_t chunk_size = std::size_t{1} << 20;
 
-posix::unique_fd create_new(const std::string& path) { return posix::open_file(path, O_WRONLY | O_CREAT | O_EXCL, 0600); }
-
-/// The output file a command created, removed again unless the command finishes: a failed run
-/// leaves no half-written file behind (and no file that looks like a finished copy).
+/// The output file a command created (never an existing one: O_EXCL), removed again unless the
+/// command finishes: a failed run leaves no half-written file that looks like a finished copy.
 class output_file final {
 public:
-    explicit output_file(std::string path) : m_path(std::move(path)), m_fd(create_new(m_path)) {}
+    explicit output_file(std::string path)
+        : m_path(std::move(path)), m_fd(posix::open_file(m_path, O_WRONLY | O_CREAT | O_EXCL, 0600)) {}
     output_file(const output_file&) = delete;
     output_file& operator=(const output_file&) = delete;
     ~output_file() {
-        if (m_keep) return;
-        std::error_code ignored;
-        std::filesystem::remove(m_path, ignored);
+        if (!m_keep) (void)::unlink(m_path.c_str());
     }
-    [[nodiscard]] posix::unique_fd take_fd() { return std::move(m_fd); }
-    void keep() noexcept { m_keep = true; }
+    void write(std::span<const std::byte> bytes) { posix::write_all(m_fd.get(), bytes, m_path); }
+    void finish() {
+        posix::fsync_fd(m_fd.get(), m_path);
+        m_keep = true;
+    }
 
 private:
     std::string m_path;
@@ -56,91 +34,149 @@ private:
     bool m_keep = false;
 };
 
-/// Runs `transform_file` with the stream for `info`'s method, chosen once.
-void transform_with(const atrest::file_info& info, const std::string& in, const std::string& out, posix::unique_fd out_fd,
-                    const std::string& label) {
-    atrest::visit_method(info.method, [&]<class C>(C) {
-        if constexpr (std::is_same_v<C, atrest::plaintext>) {
-            transform_file(in, out, atrest::ctr_stream<C>(), 0, std::move(out_fd), label);
-        } else {
-            transform_file(in, out, atrest::ctr_stream<C>(info.key->bytes(), info.iv), 0, std::move(out_fd), label);
-        }
-    });
-}
-
 }  // namespace
 
 void dump_files(const key_options& o, const std::string& path, bool json) {
     const auto km = open_manager(o, false);
     auto files = km->files();
     if (!path.empty()) {
-        std::erase_if(files, [&](const auto& kv) { return kv.first != path; });
-        if (files.empty()) throw atrest::error(atrest::errc::not_found, "no dictionary entry for '" + path + "' (a plaintext file)");
+        const std::string name = km->name_of(path);
+        std::erase_if(files, [&](const auto& kv) { return kv.first != name; });
+        if (files.empty()) {
+            throw atrest::error(atrest::errc::not_found, "no dictionary entry for '" + path + "' (dictionary name '" +
+                                                             name + "'): a plaintext file, or not a file of this directory");
+        }
     }
     if (json) {
         nlohmann::json out = {{"files", nlohmann::json::array()}};
         for (const auto& [p, e] : files) {
-            out["files"].push_back({{"path", p}, {"key_id", e.key_id}, {"method", std::string(atrest::to_string(e.method))},
-                                    {"iv", to_hex(e.iv)}});
+            nlohmann::json entry = {{"key_id", e.key_id}, {"method", std::string(atrest::to_string(e.method))},
+                                    {"iv", to_hex(e.iv)}};
+            put_path(entry, p);
+            out["files"].push_back(std::move(entry));
         }
         std::cout << out.dump() << "\n";
         return;
     }
     for (const auto& [p, e] : files) {
-        std::cout << p << "\tkey_id=" << e.key_id << "\tmethod=" << atrest::to_string(e.method) << "\tiv=" << to_hex(e.iv)
-                  << "\n";
+        std::cout << escaped(p) << "\tkey_id=" << e.key_id << "\tmethod=" << atrest::to_string(e.method)
+                  << "\tiv=" << to_hex(e.iv) << "\n";
     }
 }
 
 void encrypt_file(const key_options& o, const std::string& in, const std::string& out) {
-    output_file created(out);  // before the entry exists: never replace another file's entry
-    const auto km = open_manager(o, true);
-    const auto info = km->new_file(out);
+    const auto km = open_manager(o, true, true);
+    const auto in_fd = posix::open_regular_for_reading(in, "input file");
+    const auto total = posix::file_size(in_fd.get(), in);
+    auto file = km->create(out);  // the file first, then its entry: never another file's entry
     try {
-        transform_with(info, in, out, created.take_fd(), "encrypt-file");
+        progress bar("encrypt-file", total);
+        std::vector<std::byte> chunk(chunk_size);
+        for (std::uint64_t done = 0;;) {
+            const auto n = posix::pread_full(in_fd.get(), chunk, done, in);
+            if (n == 0) break;
+            file.append_in_place(std::span(chunk).first(n));
+            done += n;
+            bar.update(done);
+        }
+        file.sync();
     } catch (...) {
-        km->delete_file(out);
+        try {
+            km->remove(out);
+        } catch (...) {  // the first failure is the one to report
+        }
         throw;
     }
-    created.keep();
-    std::cout << "encrypted " << in << " -> " << out << " (" << atrest::to_string(info.method) << ", key " << info.key_id
+    std::cout << "encrypted " << escaped(in) << " -> " << escaped(out) << " ("
+              << atrest::to_string(file.method()) << ", key " << km->get_file(out).key_id << ")\n";
+}
+
+void decrypt_file(const key_options& o, const std::string& path, const std::string& out, bool allow_plaintext) {
+    const auto km = open_manager(o, false);
+    const auto name = km->name_of(path);
+    const auto entries = km->files();
+    const bool has_entry = std::any_of(entries.begin(), entries.end(), [&](const auto& kv) { return kv.first == name; });
+    if (!has_entry && !allow_plaintext) {
+        throw atrest::error(atrest::errc::not_found,
+                            "no dictionary entry for '" + path + "' (dictionary name '" + name +
+                                "'): it is not an encrypted file of this directory; to copy it as plaintext anyway, "
+                                "add --allow-plaintext");
+    }
+    const auto file = km->open(path);
+    output_file created(out);
+    progress bar("decrypt-file", file.size());
+    std::vector<std::byte> chunk(chunk_size);
+    for (std::uint64_t done = 0;;) {
+        const auto n = file.read(done, std::span(chunk));
+        if (n == 0) break;
+        created.write(std::span(chunk).first(n));
+        done += n;
+        bar.update(done);
+    }
+    created.finish();
+    std::cout << "decrypted " << escaped(path) << " -> " << escaped(out) << " (" << atrest::to_string(file.method())
               << ")\n";
 }
 
-void decrypt_file(const key_options& o, const std::string& file, const std::string& out) {
-    const auto km = open_manager(o, false);
-    const auto info = km->get_file(file);
-    output_file created(out);
-    transform_with(info, file, out, created.take_fd(), "decrypt-file");
-    created.keep();
-    std::cout << "decrypted " << file << " -> " << out << " (" << atrest::to_string(info.method) << ")\n";
-}
-
-void cleanup(const key_options& o) {
-    const auto km = open_manager(o, true);
+void cleanup(const key_options& o, bool dry_run, bool force, bool json) {
+    const auto km = open_manager(o, !dry_run);
     const auto files = km->files();
-    progress bar("cleanup", files.size());
-    std::size_t removed = 0, seen = 0;
-    for (const auto& [path, entry] : files) {
-        std::error_code ec;
-        if (!std::filesystem::exists(path, ec) && !ec) {
-            km->delete_file(path);
-            ++removed;
+    std::vector<std::string> stale;
+    {
+        progress bar("cleanup", files.size());
+        std::size_t seen = 0;
+        for (const auto& [name, entry] : files) {
+            // The entry's file, where the key manager says it lies — never relative to the shell.
+            if (!posix::exists(km->path_of(name))) stale.push_back(name);
+            bar.update(++seen);
         }
-        bar.update(++seen);
     }
-    std::cout << "removed " << removed << " stale entr" << (removed == 1 ? "y" : "ies") << " of " << files.size() << "\n";
+    if (!dry_run && !force && !stale.empty() && stale.size() == files.size()) {
+        throw atrest::error(atrest::errc::invalid_argument,
+                            "every one of the " + std::to_string(files.size()) + " entries has no file under '" +
+                                km->data_dir().string() +
+                                "': is --data-dir the engine's data directory? (--dry-run lists them; --force "
+                                "removes them all)");
+    }
+    if (!dry_run) {
+        for (const auto& name : stale) km->delete_file(km->path_of(name));
+    }
+    if (json) {
+        nlohmann::json out = {{"dry_run", dry_run}, {"entries", files.size()}, {"stale", nlohmann::json::array()}};
+        for (const auto& name : stale) {
+            nlohmann::json entry;
+            put_path(entry, name);
+            out["stale"].push_back(std::move(entry));
+        }
+        std::cout << out.dump() << "\n";
+        return;
+    }
+    for (const auto& name : stale) std::cout << (dry_run ? "stale: " : "removed: ") << escaped(name) << "\n";
+    std::cout << (dry_run ? "would remove " : "removed ") << stale.size() << " stale entr"
+              << (stale.size() == 1 ? "y" : "ies") << " of " << files.size() << "\n";
 }
 
-void crypt(const std::string& method, const std::string& key_hex, const std::string& iv_hex, std::uint64_t offset,
+void crypt(const std::string& method, const std::string& key_file, const std::string& iv_hex, std::uint64_t offset,
            const std::string& in, const std::string& out) {
-    const auto key = from_hex(key_hex, "--key-hex");
+    auto key = read_key_file(key_file);
     const auto iv = from_hex(iv_hex, "--iv-hex");
     atrest::visit_method(atrest::parse_method(method), [&]<class C>(C) {
         const atrest::ctr_stream<C> stream(key, iv);  // bad sizes fail before OUT exists
+        atrest::detail::botan_compat::secure_scrub(key.data(), key.size());
+        const auto in_fd = posix::open_regular_for_reading(in, "input file");
         output_file created(out);
-        transform_file(in, out, stream, offset, created.take_fd(), "crypt");
-        created.keep();
+        progress bar("crypt", posix::file_size(in_fd.get(), in));
+        std::vector<std::byte> chunk(chunk_size);
+        for (std::uint64_t done = 0;;) {
+            const auto n = posix::pread_full(in_fd.get(), chunk, done, in);
+            if (n == 0) break;
+            const auto part = std::span(chunk).first(n);
+            stream.apply(offset + done, part);
+            created.write(part);
+            done += n;
+            bar.update(done);
+        }
+        created.finish();
     });
 }
 

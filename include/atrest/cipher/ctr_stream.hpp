@@ -269,7 +269,7 @@ public:
     }
 
 private:
-    std::unique_ptr<Botan::BlockCipher> m_cipher;
+    detail::botan_compat::owned<Botan::BlockCipher> m_cipher;
     std::uint64_t m_iv_hi = 0;
     std::uint64_t m_iv_lo = 0;
     std::size_t m_parallel = 1;

@@ -7,6 +7,7 @@
 
 #include <atrest/cipher/method.hpp>
 #include <atrest/config/duration.hpp>
+#include <atrest/dict/options.hpp>
 #include <atrest/error.hpp>
 
 #include <algorithm>
@@ -43,20 +44,15 @@ struct master_key_config {
     return "plaintext";
 }
 
-/// `[security.encryption]` with TiKV's defaults: encryption off, weekly data-key rotation, log-
-/// structured file dictionary.
-struct encryption_config {
-    method data_encryption_method = method::plaintext;
-    std::chrono::seconds data_key_rotation_period = std::chrono::hours(168);
-    bool enable_file_dictionary_log = true;
-    std::uint64_t file_dictionary_rewrite_threshold = 1'000'000;
+/// `[security.encryption]` as a whole: the key manager's settings (`key_manager_options`, where
+/// each setting and its TiKV default is defined once) plus the master-key sections. The code-only
+/// fields of `key_manager_options` (`allow_insecure_master_key`, `read_only`,
+/// `create_if_missing`) are never read from a config file.
+struct encryption_config : key_manager_options {
     /// Absent means TiKV's default, a plaintext master key.
     std::optional<master_key_config> master_key;
     /// Tried only when `master_key` cannot open the key dictionary (master-key rotation).
     std::optional<master_key_config> previous_master_key;
-    /// Not a config-file key on purpose: only code can accept encryption under a plaintext master
-    /// key (tests, demos), so a config edit cannot silently downgrade a production node.
-    bool allow_insecure_master_key = false;
 
     /// The master key in effect: the configured one, or TiKV's default (plaintext).
     [[nodiscard]] master_key_config effective_master_key() const { return master_key.value_or(master_key_config{}); }

@@ -23,14 +23,6 @@ namespace atrest {
 template <metrics_policy Metrics = no_metrics>
 using configured_key_manager = key_manager<any_master_key, posix_store, system_clock_policy, Metrics>;
 
-/// How `open_key_manager` opens, beyond what the config file says.
-struct open_settings final {
-    /// Inspect without changing a byte (tools beside a live engine); see `key_manager_options`.
-    bool read_only = false;
-    /// Receives warnings such as a master key file readable by group or others.
-    diagnostic_sink warn;
-};
-
 /// The master-key source one config section describes. A key file is read and checked now, so a
 /// bad file stops the start with a message naming the file. `type = "kms"` is `errc::unsupported`
 /// in the core: a KMS client needs HTTP and lives in its own optional target.
@@ -56,30 +48,21 @@ struct open_settings final {
     return any_master_key(with_previous<any_master_key, any_master_key>(std::move(current), std::move(previous)));
 }
 
-/// The key-manager settings a config carries.
-[[nodiscard]] inline key_manager_options to_key_manager_options(const encryption_config& config, bool read_only = false) {
-    key_manager_options options;
-    options.data_encryption_method = config.data_encryption_method;
-    options.data_key_rotation_period = config.data_key_rotation_period;
-    options.enable_file_dictionary_log = config.enable_file_dictionary_log;
-    options.file_dictionary_rewrite_threshold = config.file_dictionary_rewrite_threshold;
-    options.allow_insecure_master_key = config.allow_insecure_master_key;
-    options.read_only = read_only;
-    return options;
-}
-
 /// Validates `config` (so a hand-built struct gets the same checks as a parsed file), opens its
-/// master key(s) and opens or creates the metadata in `data_dir`. The manager is returned by
-/// pointer because it owns locks and must not move; `metrics` is the engine's registry handle.
+/// master key(s) and opens — or, on an engine's first start (`create_if_missing`, the default),
+/// creates — the metadata in `data_dir`. Tools set `read_only` or clear `create_if_missing` in the
+/// config they pass. `warn` receives warnings such as a master key file readable by group or
+/// others; `metrics` is the engine's registry handle. The manager is returned by pointer because
+/// it owns locks and must not move; it converts to the `std::shared_ptr` the RocksDB adapter takes.
 template <metrics_policy Metrics = no_metrics>
 [[nodiscard]] std::unique_ptr<configured_key_manager<Metrics>> open_key_manager(const encryption_config& config,
                                                                               std::filesystem::path data_dir,
-                                                                              const open_settings& settings = {},
+                                                                              const diagnostic_sink& warn = {},
                                                                               Metrics metrics = Metrics{}) {
     validate(config);
-    return std::make_unique<configured_key_manager<Metrics>>(
-        std::move(data_dir), make_master_key(config, settings.warn), to_key_manager_options(config, settings.read_only),
-        posix_store{}, system_clock_policy{}, std::move(metrics));
+    return std::make_unique<configured_key_manager<Metrics>>(std::move(data_dir), make_master_key(config, warn),
+                                                             static_cast<const key_manager_options&>(config),
+                                                             posix_store{}, system_clock_policy{}, std::move(metrics));
 }
 
 }  // namespace atrest

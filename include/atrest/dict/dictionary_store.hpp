@@ -7,8 +7,6 @@
 #include <atrest/detail/posix.hpp>
 #include <atrest/error.hpp>
 
-#include <sys/file.h>
-
 #include <cerrno>
 #include <concepts>
 #include <cstdint>
@@ -23,16 +21,17 @@ namespace atrest {
 
 /// What the key manager needs from metadata storage. Every call names the file; failures throw
 /// `atrest::error`. `replace` must be atomic (old or new contents after a crash, never a mix);
-/// `append` + `sync` must make the appended bytes durable before `sync` returns.
+/// `append` + `sync` must make the appended bytes durable before `sync` returns. `read` of
+/// something that is not a regular file (a FIFO, a directory) is an error, never a hang.
 template <class S>
 concept dictionary_store = requires(S& s, const std::filesystem::path& p, std::span<const std::byte> data,
                                     std::uint64_t size) {
     { s.read(p) } -> std::same_as<std::optional<std::vector<std::byte>>>;  // nullopt: file does not exist
-    s.replace(p, data);   // atomic: temp file, fsync, rename, fsync directory
-    s.append(p, data);    // at the current end of the file
-    s.sync(p);            // durability barrier for earlier appends
-    s.truncate(p, size);  // drop a failed append's partial bytes
-    s.remove(p);          // no error when already absent
+    s.replace(p, data);          // atomic: temp file, fsync, rename, fsync directory
+    s.append(p, data);           // at the current end of the file
+    s.sync(p);                   // durability barrier for earlier appends
+    s.truncate(p, size);         // drop a failed append's partial bytes
+    s.remove_temporaries(p);     // what an interrupted `replace` of p left behind (writable open, under the lock)
 };
 
 /// Optional: a store that can lock the data directory for one writer. The key manager calls
@@ -53,7 +52,7 @@ public:
     ~posix_store() = default;
 
     [[nodiscard]] std::optional<std::vector<std::byte>> read(const std::filesystem::path& path) const {
-        return detail::posix::read_file_if_exists(path);
+        return detail::posix::read_file_if_exists(path, "atrest metadata file");
     }
 
     void replace(const std::filesystem::path& path, std::span<const std::byte> data) {
@@ -79,13 +78,7 @@ public:
         detail::posix::fsync_fd(fd, path);
     }
 
-    void remove(const std::filesystem::path& path) {
-        std::lock_guard lock(m_mutex);
-        m_append_fds.erase(path);
-        std::error_code ec;
-        std::filesystem::remove(path, ec);
-        if (ec) throw error(errc::io_error, "remove '" + path.string() + "': " + ec.message());
-    }
+    void remove_temporaries(const std::filesystem::path& path) { detail::posix::remove_temporaries(path); }
 
     /// An exclusive flock(2) on `path` (created empty, 0600), held until the store is destroyed.
     /// flock, not fcntl: a second writer in the same process is refused too, and closing some
@@ -93,14 +86,10 @@ public:
     /// manager or atrest-ctl, not unrelated programs.
     void lock(const std::filesystem::path& path) {
         std::lock_guard guard(m_mutex);
-        auto fd = detail::posix::open_file(path, O_RDWR | O_CREAT, 0600);
-        if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
-            const int saved = errno;
-            if (saved == EWOULDBLOCK) {
-                throw error(errc::busy, "'" + path.string() + "' is locked: another key manager (an engine or a "
-                                        "writing atrest-ctl command) has this data directory open for writing");
-            }
-            throw error(errc::io_error, "flock '" + path.string() + "'", saved);
+        auto fd = detail::posix::try_lock_file(path);
+        if (!fd) {
+            throw error(errc::busy, "'" + path.string() + "' is locked: another key manager (an engine or a "
+                                    "writing atrest-ctl command) has this data directory open for writing");
         }
         m_lock_fd = std::move(fd);
     }
@@ -109,7 +98,7 @@ private:
     int append_fd(const std::filesystem::path& path) {
         auto it = m_append_fds.find(path);
         if (it == m_append_fds.end()) {
-            it = m_append_fds.emplace(path, detail::posix::open_file(path, O_WRONLY | O_APPEND)).first;
+            it = m_append_fds.emplace(path, detail::posix::open_file(path, O_WRONLY | O_APPEND | O_NONBLOCK)).first;
         }
         return it->second.get();
     }

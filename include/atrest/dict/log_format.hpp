@@ -11,6 +11,7 @@
 #include <atrest/detail/botan_compat.hpp>
 #include <atrest/detail/crc32c.hpp>
 #include <atrest/detail/endian.hpp>
+#include <atrest/detail/posix.hpp>
 #include <atrest/error.hpp>
 
 #include <algorithm>
@@ -19,7 +20,9 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -42,6 +45,17 @@ namespace detail::file_dict {
 /// stable order, and `std::less<>` lets `get_file(std::string_view)` look up without allocating.
 using entry_map = std::map<std::string, file_entry, std::less<>>;
 
+/// A rename whose outcome is not recorded yet: its file may or may not have been renamed. `src`
+/// and `dst` keep their entries meanwhile; whoever opens the dictionary next decides from the
+/// file system (is the file with `identity` at `src` or at `dst`?) and records the outcome.
+struct pending_rename {
+    std::string src;
+    std::string dst;
+    std::optional<posix::file_identity> identity;  ///< src's (device, inode) when the rename began
+    friend bool operator==(const pending_rename&, const pending_rename&) = default;
+};
+using pending_list = std::vector<pending_rename>;
+
 inline constexpr std::array<char, 8> magic = {'a', 't', 'r', 'e', 's', 't', 'F', 'D'};
 inline constexpr std::uint8_t version_snapshot = 1;  ///< header + one snapshot record, rewritten on change
 inline constexpr std::uint8_t version_log = 2;       ///< header + snapshot + appended records
@@ -51,7 +65,15 @@ inline constexpr std::size_t mac_size = 16;
 inline constexpr std::size_t hmac_key_size = 32;
 inline constexpr std::size_t max_body = std::size_t{1} << 31;
 
-enum class record_type : std::uint8_t { put = 1, remove = 2, remove_tree = 3, snapshot = 4 };
+enum class record_type : std::uint8_t {
+    put = 1,
+    remove = 2,
+    remove_tree = 3,
+    snapshot = 4,
+    rename_begin = 5,   ///< a rename of src to dst is about to happen (entries unchanged)
+    rename_commit = 6,  ///< it happened: dst takes src's entry (or none), src's entry goes
+    rename_abort = 7,   ///< it did not happen: entries stay as they were
+};
 
 /// HMAC-SHA256 truncated to 16 bytes, each value covering the previous one, so records cannot be
 /// dropped from the middle, reordered or moved between dictionaries undetected.
@@ -74,6 +96,10 @@ public:
     }
 
     [[nodiscard]] const std::array<std::byte, mac_size>& last() const noexcept { return m_last; }
+    [[nodiscard]] static std::array<std::byte, mac_size> start(std::span<const std::byte> key,
+                                                               std::span<const std::byte> header) {
+        return mac_chain(key, header).last();
+    }
     void reset_to(const std::array<std::byte, mac_size>& last) noexcept { m_last = last; }
 
 private:
@@ -83,7 +109,7 @@ private:
         std::memcpy(out.data(), full.data(), mac_size);
     }
 
-    std::unique_ptr<Botan::MessageAuthenticationCode> m_mac;
+    botan_compat::owned<Botan::MessageAuthenticationCode> m_mac;
     std::array<std::byte, mac_size> m_last{};
 };
 
@@ -152,36 +178,120 @@ inline void encode_remove(std::vector<std::byte>& out, record_type type, std::st
     finish_record(out, start, chain);
 }
 
-/// A whole file: header and one snapshot record (entries sorted, so equal maps give equal bytes).
-[[nodiscard]] inline std::vector<std::byte> encode_file(std::uint8_t version, const entry_map& entries,
-                                                        std::span<const std::byte> hmac_key, mac_chain* chain_out = nullptr) {
+inline void put_identity(std::vector<std::byte>& out, const std::optional<posix::file_identity>& id) {
+    out.push_back(static_cast<std::byte>(id ? 1 : 0));
+    if (id) {
+        put_u64(out, id->device);
+        put_u64(out, id->inode);
+    }
+}
+
+inline void put_pending(std::vector<std::byte>& out, const pending_rename& p) {
+    put_path(out, p.src);
+    put_path(out, p.dst);
+    put_identity(out, p.identity);
+}
+
+/// rename_begin carries src, dst and src's identity; commit and abort carry src and dst.
+inline void encode_rename(std::vector<std::byte>& out, record_type type, const pending_rename& p, mac_chain& chain) {
+    const auto start = begin_record(out, type);
+    put_path(out, p.src);
+    put_path(out, p.dst);
+    if (type == record_type::rename_begin) put_identity(out, p.identity);
+    finish_record(out, start, chain);
+}
+
+/// A whole file: header and one snapshot record (entries sorted, so equal maps give equal bytes;
+/// the pending-rename list only when it is not empty, so such files read as before). Returns the
+/// bytes and the chain's last MAC, from which appends continue once the file is in place.
+struct encoded_file {
+    std::vector<std::byte> bytes;
+    std::array<std::byte, mac_size> last_mac{};
+};
+
+[[nodiscard]] inline encoded_file encode_file(std::uint8_t version, const entry_map& entries, const pending_list& pending,
+                                              std::span<const std::byte> hmac_key) {
     const auto header = make_header(version);
     mac_chain chain(hmac_key, header);
-    std::vector<std::byte> out(header.begin(), header.end());
-    const auto start = begin_record(out, record_type::snapshot);
-    put_u32(out, static_cast<std::uint32_t>(entries.size()));
-    for (const auto& [path, entry] : entries) put_entry(out, path, entry);
-    finish_record(out, start, chain);
-    if (chain_out != nullptr) chain_out->reset_to(chain.last());
+    encoded_file out{{header.begin(), header.end()}, {}};
+    const auto start = begin_record(out.bytes, record_type::snapshot);
+    put_u32(out.bytes, static_cast<std::uint32_t>(entries.size()));
+    for (const auto& [path, entry] : entries) put_entry(out.bytes, path, entry);
+    if (!pending.empty()) {
+        put_u32(out.bytes, static_cast<std::uint32_t>(pending.size()));
+        for (const auto& p : pending) put_pending(out.bytes, p);
+    }
+    finish_record(out.bytes, start, chain);
+    out.last_mac = chain.last();
     return out;
 }
 
-/// Drops `dir` itself and every entry under `dir/`: a contiguous range of the ordered map.
-inline void erase_tree(entry_map& map, std::string_view dir) {
-    if (const auto it = map.find(dir); it != map.end()) map.erase(it);
+// ---- tree operations. "." names the data directory itself (every relative name is under it)
+// and "/" the root (every absolute name); any other `dir` covers `dir` and `dir/...`.
+
+template <class Map, class F>
+void for_tree(Map& map, std::string_view dir, F&& on_range) {
+    if (dir == ".") {
+        // Relative names sort apart from absolute ones only by their first byte: take both sides of "/".
+        on_range(map.begin(), map.lower_bound("/"));
+        on_range(map.lower_bound("0"), map.end());  // '0' is the byte after '/'
+        return;
+    }
+    if (dir == "/") {
+        on_range(map.lower_bound("/"), map.lower_bound("0"));
+        return;
+    }
+    if (const auto it = map.find(dir); it != map.end()) on_range(it, std::next(it));
     std::string prefix(dir);
     prefix += '/';
-    auto it = map.lower_bound(prefix);
-    while (it != map.end() && it->first.starts_with(prefix)) it = map.erase(it);
+    std::string end(dir);
+    end += '0';
+    on_range(map.lower_bound(prefix), map.lower_bound(end));
 }
 
-/// Whether `dir` or anything under `dir/` has an entry.
+/// Drops `dir` itself and every entry under it: contiguous ranges of the ordered map.
+inline void erase_tree(entry_map& map, std::string_view dir) {
+    for_tree(map, dir, [&](auto first, auto last) { map.erase(first, last); });
+}
+
+/// Whether `dir` or anything under it has an entry.
 [[nodiscard]] inline bool has_tree(const entry_map& map, std::string_view dir) {
-    if (map.contains(dir)) return true;
-    std::string prefix(dir);
-    prefix += '/';
-    const auto it = map.lower_bound(prefix);
-    return it != map.end() && it->first.starts_with(prefix);
+    bool found = false;
+    for_tree(map, dir, [&](auto first, auto last) { found = found || first != last; });
+    return found;
+}
+
+/// Applies one change to the map and the pending list (replay and the live dictionary share it,
+/// so the two can never disagree). Returns whether it counts as a removal for compaction.
+inline bool apply_change(entry_map& map, pending_list& pending, record_type type, std::string_view path,
+                         const file_entry* entry, const pending_rename* rename) {
+    const auto drop_pending = [&](const pending_rename& r) {
+        std::erase_if(pending, [&](const pending_rename& p) { return p.src == r.src && p.dst == r.dst; });
+    };
+    switch (type) {
+        case record_type::put: map.insert_or_assign(std::string(path), *entry); return false;
+        case record_type::remove: map.erase(std::string(path)); return true;
+        case record_type::remove_tree: erase_tree(map, path); return true;
+        case record_type::rename_begin:
+            drop_pending(*rename);
+            pending.push_back(*rename);
+            return false;
+        case record_type::rename_commit: {
+            drop_pending(*rename);
+            if (rename->src == rename->dst) return false;
+            const auto it = map.find(rename->src);
+            if (it == map.end()) {
+                map.erase(rename->dst);  // a file without an entry (plaintext) replaced dst
+            } else {
+                map.insert_or_assign(rename->dst, it->second);
+                map.erase(rename->src);
+            }
+            return true;
+        }
+        case record_type::rename_abort: drop_pending(*rename); return false;
+        case record_type::snapshot: break;
+    }
+    return false;
 }
 
 // ---- decoding
@@ -190,6 +300,7 @@ inline void erase_tree(entry_map& map, std::string_view dir) {
 struct parse_result {
     std::uint8_t version = 0;
     entry_map entries;
+    pending_list pending;               ///< renames begun and not recorded as finished
     std::uint64_t valid_length = 0;     ///< bytes up to the end of the last intact record
     bool torn_tail = false;             ///< bytes after `valid_length` were an incomplete last record
     std::uint64_t removals = 0;         ///< remove records since the snapshot
@@ -217,6 +328,26 @@ public:
         const auto bytes = take(n);
         return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
     }
+    std::optional<posix::file_identity> identity() {
+        switch (u8()) {
+            case 0: return std::nullopt;
+            case 1: {
+                posix::file_identity id;
+                id.device = u64();
+                id.inode = u64();
+                return id;
+            }
+            default: fail("identity flag is neither 0 nor 1");
+        }
+    }
+    pending_rename rename(bool with_identity) {
+        pending_rename r;
+        r.src = path();
+        r.dst = path();
+        if (with_identity) r.identity = identity();
+        return r;
+    }
+    [[nodiscard]] bool at_end() const noexcept { return m_pos == m_body.size(); }
     file_entry entry() {
         file_entry e;
         e.key_id = u64();
@@ -238,6 +369,25 @@ private:
     std::uint64_t m_offset;
     const std::string& m_where;
 };
+
+/// Whether the frame at `off` is not a whole record with a matching CRC32C.
+[[nodiscard]] inline bool damaged_frame(std::span<const std::byte> file, std::uint64_t off) {
+    const std::uint64_t left = file.size() - off;
+    if (left < frame_size) return true;
+    const std::uint32_t body_size = load_le<std::uint32_t>(file.data() + off);
+    if (body_size < 1 + mac_size || body_size > left - frame_size) return true;
+    const auto crc = crc32c_extend(crc32c(file.subspan(off, 4)), file.subspan(off + frame_size, body_size));
+    return crc != load_le<std::uint32_t>(file.data() + off + 4);
+}
+
+/// The first offset at or after `from` where an intact record frame starts, if any. A random
+/// position passes the length check and the CRC32C together with probability about 2^-32.
+[[nodiscard]] inline std::optional<std::uint64_t> next_intact_frame(std::span<const std::byte> file, std::uint64_t from) {
+    for (std::uint64_t at = from; at + frame_size + 1 + mac_size <= file.size(); ++at) {
+        if (!damaged_frame(file, at)) return at;
+    }
+    return std::nullopt;
+}
 
 /// Parses a whole file dictionary. With `hmac_key` empty only the structure is checked (used to
 /// tell an interrupted first start from a dictionary whose key dictionary is gone).
@@ -264,34 +414,26 @@ private:
     std::uint64_t off = header_size;
     bool first = true;
     while (off < file.size()) {
-        const std::uint64_t left = file.size() - off;
-        const auto tail_is_zero = [&] {
-            return std::all_of(file.begin() + static_cast<std::ptrdiff_t>(off), file.end(),
-                               [](std::byte b) { return b == std::byte{0}; });
-        };
-        // An incomplete or garbled record that reaches the end of the file is a torn append
-        // (crash or full disk mid-write): it was never acknowledged, so it is dropped. The
-        // snapshot record is written by atomic replace and is never torn.
-        bool bad = left < frame_size;
-        std::uint32_t body_size = 0;
-        if (!bad) {
-            body_size = load_le<std::uint32_t>(file.data() + off);
-            bad = body_size < 1 + mac_size || body_size > left - frame_size;
-        }
-        if (!bad) {
-            const auto crc = crc32c_extend(crc32c(file.subspan(off, 4)), file.subspan(off + frame_size, body_size));
-            bad = crc != load_le<std::uint32_t>(file.data() + off + 4);
-        }
-        if (bad) {
-            const bool reaches_end = left < frame_size || body_size > left - frame_size ||
-                                     off + frame_size + body_size == file.size() || tail_is_zero();
-            if (first || !reaches_end) {
-                throw error(errc::corrupt, where + ": record at offset " + std::to_string(off) +
+        const auto bad_at = [&](std::uint64_t at) { return damaged_frame(file, at); };
+        if (bad_at(off)) {
+            // A damaged record is a torn append (a crash or a full disk mid-write; never
+            // acknowledged, so it is dropped) only when nothing intact follows it: a torn write
+            // is the last thing in the file. An intact record after it means a byte was changed
+            // in the middle of the file, and dropping the rest would lose acknowledged entries.
+            if (first) {
+                throw error(errc::corrupt, where + ": the snapshot record at offset " + std::to_string(off) +
                                                " is damaged (length or CRC32C mismatch)");
+            }
+            if (const auto later = next_intact_frame(file, off + 1)) {
+                throw error(errc::corrupt, where + ": record at offset " + std::to_string(off) +
+                                               " is damaged (length or CRC32C mismatch) and an intact record follows "
+                                               "at offset " + std::to_string(*later) +
+                                               ", so this is not a torn final write; restore the file from a backup");
             }
             r.torn_tail = true;
             break;
         }
+        const std::uint32_t body_size = load_le<std::uint32_t>(file.data() + off);
         const auto body = file.subspan(off + frame_size, body_size);
         if (chain) {
             const auto mac = chain->next(file.subspan(off, 4), body.first(body_size - mac_size));
@@ -313,22 +455,29 @@ private:
                     auto path = in.path();
                     r.entries.insert_or_assign(std::move(path), in.entry());
                 }
+                if (!in.at_end()) {
+                    const auto pending = in.u32();
+                    for (std::uint32_t i = 0; i < pending; ++i) r.pending.push_back(in.rename(true));
+                }
                 break;
             }
             case record_type::put: {
                 auto path = in.path();
-                r.entries.insert_or_assign(std::move(path), in.entry());
+                const auto entry = in.entry();
+                apply_change(r.entries, r.pending, type, path, &entry, nullptr);
                 break;
             }
-            case record_type::remove: {
-                const auto path = in.path();
-                r.entries.erase(path);
-                ++r.removals;
-                break;
-            }
+            case record_type::remove:
             case record_type::remove_tree: {
-                erase_tree(r.entries, in.path());
-                ++r.removals;
+                const auto path = in.path();
+                if (apply_change(r.entries, r.pending, type, path, nullptr, nullptr)) ++r.removals;
+                break;
+            }
+            case record_type::rename_begin:
+            case record_type::rename_commit:
+            case record_type::rename_abort: {
+                const auto rename = in.rename(type == record_type::rename_begin);
+                if (apply_change(r.entries, r.pending, type, rename.src, nullptr, &rename)) ++r.removals;
                 break;
             }
             default: in.fail("unknown record type " + std::to_string(static_cast<int>(type)));

@@ -43,9 +43,9 @@ namespace detail {
 [[noreturn]] inline void throw_keystream_reuse(std::string_view file, std::uint64_t offset, std::uint64_t from,
                                                std::uint64_t to) {
     throw error(errc::keystream_reuse, "write at offset " + std::to_string(offset) + " of '" + std::string(file) +
-                                           "' would overwrite bytes [" + std::to_string(from) + ", " +
-                                           std::to_string(to) +
-                                           ") already written under this key and IV; reopen with "
+                                           "' refused: it would reuse the keystream of bytes [" + std::to_string(from) +
+                                           ", " + std::to_string(to) +
+                                           "), already written under this key and IV; reopen with "
                                            "write_mode::rewrite and a fresh IV");
 }
 

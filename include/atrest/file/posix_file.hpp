@@ -6,9 +6,6 @@
 #include <atrest/error.hpp>
 #include <atrest/file/file_policy.hpp>
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -43,14 +40,12 @@ public:
 
     /// One pwrite(2), retried only on EINTR; may be short.
     [[nodiscard]] std::size_t write_at(std::uint64_t offset, std::span<const std::byte> data) {
-        for (;;) {
-            const ::ssize_t n = ::pwrite(m_fd.get(), data.data(), data.size(), static_cast<::off_t>(offset));
-            if (n >= 0) return static_cast<std::size_t>(n);
-            if (errno != EINTR) {
-                const int saved = errno;
-                throw error(errc::io_error, where("pwrite", data.size(), offset), saved);
-            }
+        const ::ssize_t n = detail::posix::pwrite_once(m_fd.get(), data, offset);
+        if (n < 0) {
+            const int saved = errno;
+            throw error(errc::io_error, where("pwrite", data.size(), offset), saved);
         }
+        return static_cast<std::size_t>(n);
     }
 
     void sync() { detail::posix::fsync_fd(m_fd.get(), m_path); }

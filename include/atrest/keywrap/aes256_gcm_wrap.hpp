@@ -57,7 +57,7 @@ struct aes256_gcm_wrap final {
     }
 
 private:
-    static std::unique_ptr<Botan::AEAD_Mode> prepared(std::span<const std::byte> key, std::span<const std::byte> aad,
+    static detail::botan_compat::owned<Botan::AEAD_Mode> prepared(std::span<const std::byte> key, std::span<const std::byte> aad,
                                                       std::span<const std::byte> nonce, bool encrypt) {
         if (key.size() != key_size) {
             throw error(errc::invalid_key_size,

@@ -7,11 +7,6 @@
 #include <atrest/master_key/master_key_source.hpp>
 #include <atrest/master_key/memory_master_key.hpp>
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -75,8 +70,7 @@ inline constexpr std::size_t master_key_file_size = master_key_hex_digits + 1;
         if (e.kind() != errc::not_found) throw;
         throw error(errc::not_found, "master key file '" + path.string() + "' does not exist");
     }
-    struct ::stat st {};
-    if (::fstat(fd.get(), &st) != 0) throw_io_error("fstat master key file", path.string());
+    const auto st = posix::stat_fd(fd.get(), path);
     if (S_ISDIR(st.st_mode)) bad_key_file(path, "is a directory");
     if (!S_ISREG(st.st_mode)) bad_key_file(path, "is not a regular file");
     if ((st.st_mode & 077) != 0 && warn) {
@@ -120,14 +114,11 @@ private:
 };
 
 /// Writes a new master key file: 32 bytes from the system RNG as lowercase hex and "\n", mode
-/// 0600 (whatever the umask). Crash-safe and never overwriting: the text goes to a temp file that
-/// is fsynced and then hard-linked to `path` (link(2) fails if `path` exists, atomically), so
-/// `path` is either absent or complete. errc::already_exists if `path` exists.
+/// 0600 (whatever the umask). No other user can ever hold a descriptor to it, and it never
+/// overwrites: the text goes into an unnamed temp file (O_TMPFILE, or where the file system lacks
+/// it a fresh O_EXCL name) that is fsynced and then linked to `path` (link fails atomically if
+/// `path` exists), so `path` is either absent or complete. errc::already_exists if `path` exists.
 inline void generate_master_key_file(const std::filesystem::path& path) {
-    namespace posix = detail::posix;
-    if (std::filesystem::exists(std::filesystem::symlink_status(path))) {
-        throw error(errc::already_exists, "master key file '" + path.string() + "' already exists; refusing to overwrite it");
-    }
     const auto key = secret_bytes::random(detail::master_key_hex_digits / 2);
     secret_bytes text(detail::master_key_file_size);
     static constexpr char digits[] = "0123456789abcdef";
@@ -138,23 +129,12 @@ inline void generate_master_key_file(const std::filesystem::path& path) {
         out[2 * i + 1] = static_cast<std::byte>(digits[b & 15]);
     }
     out[detail::master_key_hex_digits] = std::byte{'\n'};
-    const auto temp = posix::temp_path_for(path);
-    {
-        auto fd = posix::open_file(temp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (::fchmod(fd.get(), 0600) != 0) throw_io_error("fchmod 0600", temp.string());
-        posix::write_all(fd.get(), text.bytes(), temp);
-        posix::fsync_fd(fd.get(), temp);
+    try {
+        detail::posix::create_secret_file(path, text.bytes());
+    } catch (const error& e) {
+        if (e.kind() != errc::already_exists) throw;
+        throw error(errc::already_exists, "master key file '" + path.string() + "' already exists; refusing to overwrite it");
     }
-    const int linked = ::link(temp.c_str(), path.c_str());
-    const int link_errno = errno;
-    (void)::unlink(temp.c_str());
-    if (linked != 0) {
-        if (link_errno == EEXIST) {
-            throw error(errc::already_exists, "master key file '" + path.string() + "' already exists; refusing to overwrite it");
-        }
-        throw error(errc::io_error, "link master key file '" + path.string() + "' from '" + temp.string() + "'", link_errno);
-    }
-    posix::fsync_dir(path.parent_path());
 }
 
 }  // namespace atrest

@@ -37,8 +37,8 @@ public:
             return {Wrap::open(m_key.bytes(), sealed.subspan(1), bound_aad(aad)), false};
         } catch (const error& e) {
             if (e.kind() != errc::wrong_key) throw;
-            throw error(errc::wrong_key, m_label + " cannot open the sealed data (wrong master key, or the data "
-                                                   "was changed)");
+            throw error(errc::wrong_key, m_label + " cannot open the sealed data: wrong key (not the master key "
+                                                   "that sealed it), or the data was changed");
         }
     }
 

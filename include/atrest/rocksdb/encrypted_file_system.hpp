@@ -7,8 +7,9 @@
 /// it holds no user data (see docs/rocksdb.md).
 ///
 /// Crash safety: every operation orders its file step and its dictionary step so that a crash
-/// between them leaves at worst an extra dictionary entry, never a file whose entry is gone
-/// (the order of each call is documented on it and in docs/rocksdb.md).
+/// between them leaves a file whose entry matches its bytes — at worst an extra entry for a file
+/// that is gone, or an empty file without one (the order of each call is documented on it and in
+/// docs/rocksdb.md). Names come from the key manager (`name_of`), the one owner of that rule.
 
 #include <atrest/cipher/dispatch.hpp>
 #include <atrest/file/encrypted_file.hpp>
@@ -32,19 +33,10 @@ class encrypted_file_system final : public ::rocksdb::FileSystemWrapper {
 public:
     /// `keys` is shared: RocksDB may keep the file system alive after the caller's last use.
     encrypted_file_system(std::shared_ptr<::rocksdb::FileSystem> base, std::shared_ptr<KeyManager> keys)
-        : FileSystemWrapper(std::move(base)), m_keys(std::move(keys)), m_root(normal(m_keys->data_dir())) {}
+        : FileSystemWrapper(std::move(base)), m_keys(std::move(keys)) {}
 
     static const char* kClassName() { return "AtrestEncryptedFileSystem"; }
     const char* Name() const override { return kClassName(); }
-
-    /// The dictionary name of a RocksDB path: relative to the key manager's directory when the
-    /// file lies under it (so that directory can be moved or restored as a unit), else absolute.
-    [[nodiscard]] std::string dictionary_path(const std::string& fname) const {
-        const std::filesystem::path p = normal(fname);
-        const std::filesystem::path rel = p.lexically_relative(m_root);
-        if (!rel.empty() && *rel.begin() != ".." && rel != ".") return rel.generic_string();
-        return p.generic_string();
-    }
 
     [[nodiscard]] KeyManager& key_manager() const noexcept { return *m_keys; }
 
@@ -53,7 +45,7 @@ public:
                                           std::unique_ptr<::rocksdb::FSSequentialFile>* result,
                                           ::rocksdb::IODebugContext* dbg) override {
         return guarded([&] {
-            const file_info info = m_keys->get_file(dictionary_path(fname));
+            const file_info info = m_keys->get_file(fname);
             std::unique_ptr<::rocksdb::FSSequentialFile> file;
             auto st = target()->NewSequentialFile(fname, options, &file, dbg);
             if (st.ok()) *result = wrap<encrypted_sequential_file>(std::move(file), info, fname);
@@ -65,7 +57,7 @@ public:
                                             std::unique_ptr<::rocksdb::FSRandomAccessFile>* result,
                                             ::rocksdb::IODebugContext* dbg) override {
         return guarded([&] {
-            const file_info info = m_keys->get_file(dictionary_path(fname));
+            const file_info info = m_keys->get_file(fname);
             std::unique_ptr<::rocksdb::FSRandomAccessFile> file;
             auto st = target()->NewRandomAccessFile(fname, options, &file, dbg);
             if (st.ok()) *result = wrap<encrypted_random_access_file>(std::move(file), info, fname);
@@ -73,78 +65,92 @@ public:
         });
     }
 
-    // ---- creates: the entry (fresh IV, durable) first, then the file. A crash in between
-    // leaves an entry for a file that does not exist, which the next create replaces.
+    // ---- creates: the file first (created or truncated to empty), then its entry (fresh IV,
+    // durable). A crash in between leaves an empty file under its old entry, or none: it reads as
+    // empty either way, and RocksDB was discarding whatever the name held.
     ::rocksdb::IOStatus NewWritableFile(const std::string& fname, const ::rocksdb::FileOptions& options,
                                         std::unique_ptr<::rocksdb::FSWritableFile>* result,
                                         ::rocksdb::IODebugContext* dbg) override {
         return guarded([&] {
             if (auto st = refuse_direct_writes(fname, options); !st.ok()) return st;
-            const file_info info = m_keys->new_file(dictionary_path(fname));
             std::unique_ptr<::rocksdb::FSWritableFile> file;
             auto st = target()->NewWritableFile(fname, options, &file, dbg);
-            if (st.ok()) *result = wrap_writable(std::move(file), info, fname, 0, write_mode::append);
+            if (!st.ok()) return st;
+            const file_info info = m_keys->new_file(fname);
+            *result = wrap_writable(std::move(file), info, fname, 0, write_mode::append);
             return st;
         });
     }
 
-    /// Appends to an existing file under its existing entry; a missing file is a create.
+    /// Appends to an existing file under its existing entry; a missing file is a create (file
+    /// first, then entry).
     ::rocksdb::IOStatus ReopenWritableFile(const std::string& fname, const ::rocksdb::FileOptions& options,
                                            std::unique_ptr<::rocksdb::FSWritableFile>* result,
                                            ::rocksdb::IODebugContext* dbg) override {
         return guarded([&] {
             if (auto st = refuse_direct_writes(fname, options); !st.ok()) return st;
-            const std::string key = dictionary_path(fname);
             std::uint64_t size = 0;
             auto st = target()->GetFileSize(fname, options.io_options, &size, dbg);
             if (!st.ok() && !st.IsNotFound() && !st.IsPathNotFound()) return st;
             const bool exists = st.ok();
-            const file_info info = exists ? m_keys->get_file(key) : m_keys->new_file(key);
             std::unique_ptr<::rocksdb::FSWritableFile> file;
             st = target()->ReopenWritableFile(fname, options, &file, dbg);
-            if (st.ok()) *result = wrap_writable(std::move(file), info, fname, exists ? size : 0, write_mode::append);
+            if (!st.ok()) return st;
+            const file_info info = exists ? m_keys->get_file(fname) : m_keys->new_file(fname);
+            *result = wrap_writable(std::move(file), info, fname, exists ? size : 0, write_mode::append);
             return st;
         });
     }
 
-    /// WAL recycling: `fname` gets a FRESH IV before the old file is renamed to it (reusing the
-    /// old IV would XOR new records with old ones), the recycled bytes are truncated away, and
-    /// only then is `old_fname`'s entry dropped.
+    /// WAL recycling: `old_fname` is renamed to `fname` with its entry (the key manager's
+    /// crash-safe rename), its bytes are truncated away and made durable, and only then does
+    /// `fname` get a FRESH IV — reusing the old IV would XOR new records with old ones. At every
+    /// point the name's entry matches its bytes.
     ::rocksdb::IOStatus ReuseWritableFile(const std::string& fname, const std::string& old_fname,
                                           const ::rocksdb::FileOptions& options,
                                           std::unique_ptr<::rocksdb::FSWritableFile>* result,
                                           ::rocksdb::IODebugContext* dbg) override {
         return guarded([&] {
             if (auto st = refuse_direct_writes(fname, options); !st.ok()) return st;
-            const file_info info = m_keys->new_file(dictionary_path(fname));
             std::unique_ptr<::rocksdb::FSWritableFile> file;
-            auto st = target()->ReuseWritableFile(fname, old_fname, options, &file, dbg);
+            ::rocksdb::IOStatus st;
+            try {
+                m_keys->rename_file(old_fname, fname, [&] {
+                    st = target()->ReuseWritableFile(fname, old_fname, options, &file, dbg);
+                    if (!st.ok()) throw physical_failure{};
+                });
+            } catch (const physical_failure&) {
+                return st;
+            }
+            st = file->Truncate(0, options.io_options, dbg);
+            if (st.ok()) st = file->Fsync(options.io_options, dbg);
             if (!st.ok()) return st;
-            *result = wrap_writable(std::move(file), info, fname, 0, write_mode::rewrite);
-            m_keys->delete_file(dictionary_path(old_fname));
+            const file_info info = m_keys->new_file(fname);
+            *result = wrap_writable(std::move(file), info, fname, 0, write_mode::append);
             return st;
         });
     }
 
-    /// Existing files keep their entry (writes may only append); a new file gets one first.
+    /// Existing files keep their entry (writes may only append); a new file is created first,
+    /// then gets its entry.
     ::rocksdb::IOStatus NewRandomRWFile(const std::string& fname, const ::rocksdb::FileOptions& options,
                                         std::unique_ptr<::rocksdb::FSRandomRWFile>* result,
                                         ::rocksdb::IODebugContext* dbg) override {
         return guarded([&] {
-            const std::string key = dictionary_path(fname);
             std::uint64_t size = 0;
             auto st = target()->GetFileSize(fname, options.io_options, &size, dbg);
             if (!st.ok() && !st.IsNotFound() && !st.IsPathNotFound()) return st;
-            const file_info info = st.ok() ? m_keys->get_file(key) : m_keys->new_file(key);
+            const bool exists = st.ok();
             std::unique_ptr<::rocksdb::FSRandomRWFile> file;
             st = target()->NewRandomRWFile(fname, options, &file, dbg);
             if (!st.ok()) return st;
+            const file_info info = exists ? m_keys->get_file(fname) : m_keys->new_file(fname);
             *result = visit_method(info.method, [&]<cipher_policy C>(C) -> std::unique_ptr<::rocksdb::FSRandomRWFile> {
                 if constexpr (std::same_as<C, plaintext>) {
                     return std::move(file);
                 } else {
                     return std::make_unique<encrypted_random_rw_file<C>>(std::move(file), info.key->bytes(), info.iv,
-                                                                         fname, size);
+                                                                         fname, exists ? size : 0);
                 }
             });
             return st;
@@ -155,7 +161,7 @@ public:
     ::rocksdb::IOStatus NewMemoryMappedFileBuffer(const std::string& fname,
                                                   std::unique_ptr<::rocksdb::MemoryMappedFileBuffer>* result) override {
         return guarded([&] {
-            if (m_keys->get_file(dictionary_path(fname)).encrypted()) {
+            if (m_keys->get_file(fname).encrypted()) {
                 return ::rocksdb::IOStatus::NotSupported("atrest: '" + fname +
                                                          "' is encrypted and cannot be memory-mapped as a buffer");
             }
@@ -168,7 +174,7 @@ public:
                                    ::rocksdb::IODebugContext* dbg) override {
         return guarded([&] {
             auto st = target()->DeleteFile(fname, options, dbg);
-            if (st.ok() || st.IsNotFound() || st.IsPathNotFound()) m_keys->delete_file(dictionary_path(fname));
+            if (st.ok() || st.IsNotFound() || st.IsPathNotFound()) m_keys->delete_file(fname);
             return st;
         });
     }
@@ -177,29 +183,34 @@ public:
                                   ::rocksdb::IODebugContext* dbg) override {
         return guarded([&] {
             auto st = target()->DeleteDir(dirname, options, dbg);
-            if (st.ok()) m_keys->delete_file(dictionary_path(dirname));
+            if (st.ok()) m_keys->delete_file(dirname);
             return st;
         });
     }
 
-    /// Link `target`'s entry, rename, drop `src`'s entry (the key manager's `rename_file`); a
-    /// failed rename restores `target`'s previous entry and returns RocksDB's status unchanged.
+    /// The key manager's crash-safe rename: a durable "begins" record, the rename and a fsync of
+    /// the target's directory, then the "done" record (`dst` takes `src`'s entry). A kill at any
+    /// point is settled at the next open by where the file is. A failed rename records "aborted"
+    /// and returns RocksDB's status unchanged.
     ::rocksdb::IOStatus RenameFile(const std::string& src, const std::string& dst, const ::rocksdb::IOOptions& options,
                                    ::rocksdb::IODebugContext* dbg) override {
         return guarded([&] {
             ::rocksdb::IOStatus st;
+            ::rocksdb::IOStatus synced;
             try {
-                m_keys->rename_file(dictionary_path(src), dictionary_path(dst), [&] {
+                m_keys->rename_file(src, dst, [&] {
                     st = target()->RenameFile(src, dst, options, dbg);
                     if (!st.ok()) throw physical_failure{};
+                    synced = sync_directory_of(dst, options, dbg);  // the rename happened either way
                 });
             } catch (const physical_failure&) {
+                return st;
             }
-            return st;
+            return synced;
         });
     }
 
-    /// Entry first, then the hard link; a failed link drops the new entry again. `dst` must not
+    /// Entry first, then the hard link; a failed link restores `dst`'s entry. `dst` must not
     /// exist (as for link(2)), so no entry of a live file is ever overwritten.
     ::rocksdb::IOStatus LinkFile(const std::string& src, const std::string& dst, const ::rocksdb::IOOptions& options,
                                  ::rocksdb::IODebugContext* dbg) override {
@@ -208,10 +219,13 @@ public:
             if (st.ok()) return ::rocksdb::IOStatus::IOError("atrest: cannot link '" + src + "' to '" + dst +
                                                              "': the target exists");
             if (!st.IsNotFound()) return st;
-            const std::string dst_key = dictionary_path(dst);
-            m_keys->link_file(dictionary_path(src), dst_key);
-            st = target()->LinkFile(src, dst, options, dbg);
-            if (!st.ok()) m_keys->delete_file(dst_key);
+            try {
+                m_keys->link_file(src, dst, [&] {
+                    st = target()->LinkFile(src, dst, options, dbg);
+                    if (!st.ok()) throw physical_failure{};
+                });
+            } catch (const physical_failure&) {
+            }
             return st;
         });
     }
@@ -219,10 +233,15 @@ public:
 private:
     struct physical_failure {};
 
-    [[nodiscard]] static std::filesystem::path normal(const std::filesystem::path& p) {
-        std::filesystem::path out = std::filesystem::absolute(p).lexically_normal();
-        if (!out.has_filename() && out.has_parent_path() && out != out.root_path()) out = out.parent_path();
-        return out;
+    /// fsync of the directory holding `path`, so a rename is durable before it is recorded done.
+    [[nodiscard]] ::rocksdb::IOStatus sync_directory_of(const std::string& path, const ::rocksdb::IOOptions& options,
+                                                        ::rocksdb::IODebugContext* dbg) {
+        auto dir_name = std::filesystem::path(path).parent_path().string();
+        if (dir_name.empty()) dir_name = ".";
+        std::unique_ptr<::rocksdb::FSDirectory> dir;
+        auto st = target()->NewDirectory(dir_name, options, &dir, dbg);
+        if (st.ok()) st = dir->Fsync(options, dbg);
+        return st;
     }
 
     /// Direct writes rewrite the last partial page (and write its zero padding, i.e. raw
@@ -264,7 +283,6 @@ private:
     }
 
     std::shared_ptr<KeyManager> m_keys;
-    std::filesystem::path m_root;
 };
 
 /// The usual set-up: the default (POSIX) file system under encryption, as a shared FileSystem
@@ -273,6 +291,13 @@ template <file_key_manager KeyManager>
 [[nodiscard]] std::shared_ptr<encrypted_file_system<KeyManager>> make_encrypted_file_system(
     std::shared_ptr<KeyManager> keys, std::shared_ptr<::rocksdb::FileSystem> base = ::rocksdb::FileSystem::Default()) {
     return std::make_shared<encrypted_file_system<KeyManager>>(std::move(base), std::move(keys));
+}
+
+/// The same for the `std::unique_ptr` that `open_key_manager` returns: the file system takes it over.
+template <file_key_manager KeyManager>
+[[nodiscard]] std::shared_ptr<encrypted_file_system<KeyManager>> make_encrypted_file_system(
+    std::unique_ptr<KeyManager> keys, std::shared_ptr<::rocksdb::FileSystem> base = ::rocksdb::FileSystem::Default()) {
+    return make_encrypted_file_system(std::shared_ptr<KeyManager>(std::move(keys)), std::move(base));
 }
 
 [[nodiscard]] inline std::unique_ptr<::rocksdb::Env> make_env(const std::shared_ptr<::rocksdb::FileSystem>& fs) {
