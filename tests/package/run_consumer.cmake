@@ -5,8 +5,9 @@
 #   botan_cmake_config  install atrest; Botan offers only a CMake package (botan-config.cmake,
 #                       written here around BOTAN_INCLUDE_DIRS / BOTAN_LIBRARIES, as Conan's
 #                       CMakeDeps writes one) and pkg-config is a program that fails; build, run
-#   errors              configures that must fail: Botan too old, no Botan, an unknown part, a
-#                       requested part whose dependency is missing (installed and add_subdirectory)
+#   errors              configures that must fail: Botan too old (CMake package, pkg-config), no
+#                       Botan, an unknown part, a requested part whose dependency is missing
+#                       (installed and add_subdirectory)
 # Lists (PREFIX_PATH, BOTAN_INCLUDE_DIRS, BOTAN_LIBRARIES) come joined with '|'.
 foreach(var MODE ATREST_SOURCE_DIR ATREST_BINARY_DIR WORK_DIR CXX)
   if(NOT DEFINED ${var})
@@ -128,12 +129,19 @@ elseif(MODE STREQUAL "errors")
   install_atrest()
   set(ENV{PKG_CONFIG} ${WORK_DIR}/no-pkg-config)
   fake_botan(${WORK_DIR}/old-botan BotanConfig botan::botan 2.18.0)
-  expect_failure(botan-too-old "Botan 2\\.18\\.0 \\(CMake package in [^)]*old-botan\\) is too old; atrest needs Botan 2\\.19"
+  expect_failure(botan-too-old "Botan 2\\.18\\.0 \\(CMake package in [^)]*old-botan\\) is too old: atrest needs Botan 2\\.19"
                  "${WORK_DIR}/prefix;${WORK_DIR}/old-botan" ${hide_pkg_config})
   expect_failure(no-botan "Botan 2\\.19\\+ not found: no CMake package Botan .* and no pkg-config botan-3 or botan-2"
                  "${WORK_DIR}/prefix" ${hide_pkg_config} -DCMAKE_DISABLE_FIND_PACKAGE_Botan=ON)
+  # A pkg-config that knows only botan-2, at version 2.18.0.
+  file(WRITE ${WORK_DIR}/old-pkg-config "#!/bin/sh\ncase \"$*\" in *botan-3*) exit 1 ;; esac\n"
+                                        "case \"$*\" in *--modversion*) echo 2.18.0 ;; esac\nexit 0\n")
+  file(CHMOD ${WORK_DIR}/old-pkg-config PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE)
+  set(ENV{PKG_CONFIG} ${WORK_DIR}/old-pkg-config)
+  expect_failure(botan-too-old-pkg-config "Botan 2\\.18\\.0 \\(pkg-config botan-2\\) is too old: atrest needs Botan 2\\.19"
+                 "${WORK_DIR}/prefix" -DPKG_CONFIG_EXECUTABLE=${WORK_DIR}/old-pkg-config -DCMAKE_DISABLE_FIND_PACKAGE_Botan=ON)
   unset(ENV{PKG_CONFIG})
-  expect_failure(unknown-part "no part named 'kms'; the optional parts are config, rocksdb"
+  expect_failure(unknown-part "no part named 'kms', the optional parts are config, rocksdb"
                  "${WORK_DIR}/prefix" -DATREST_CONSUMER_COMPONENTS=kms)
   expect_failure(missing-part "atrest::rocksdb needs RocksDB's CMake package .*, which was not found"
                  "${WORK_DIR}/prefix" -DATREST_CONSUMER_COMPONENTS=rocksdb -DCMAKE_DISABLE_FIND_PACKAGE_RocksDB=ON)
