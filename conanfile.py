@@ -25,7 +25,7 @@ import re
 
 from conan import ConanFile
 from conan.tools.build import check_min_cppstd
-from conan.tools.cmake import CMake, CMakeDeps, CMakeToolchain, cmake_layout
+from conan.tools.cmake import CMake, cmake_layout
 from conan.tools.files import copy, load
 
 required_conan_version = ">=2.0"
@@ -47,6 +47,7 @@ class AtrestConan(ConanFile):
     default_options = {"with_toml": False, "with_rocksdb": False}
     exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "include/*"
     no_copy_source = True
+    generators = "CMakeDeps", "CMakeToolchain"
 
     def set_version(self):
         cmakelists = load(self, os.path.join(self.recipe_folder, "CMakeLists.txt"))
@@ -70,10 +71,6 @@ class AtrestConan(ConanFile):
     def package_id(self):
         self.info.clear()
 
-    def generate(self):
-        CMakeToolchain(self).generate()
-        CMakeDeps(self).generate()
-
     def build(self):
         # Configure only: nothing is compiled, and the optional parts need nothing to be installed.
         CMake(self).configure(variables={
@@ -86,8 +83,6 @@ class AtrestConan(ConanFile):
         copy(self, "LICENSE", self.source_folder, os.path.join(self.package_folder, "licenses"))
 
     def package_info(self):
-        self.cpp_info.bindirs = []
-        self.cpp_info.libdirs = []
         self.cpp_info.set_property("cmake_find_mode", "none")
 
         core = self.cpp_info.components["core"]
