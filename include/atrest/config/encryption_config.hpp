@@ -119,6 +119,9 @@ namespace detail {
     auto consider = [&](std::string_view candidate) {
         // A truncated key ("…data-key-rotation") counts as one edit; anything else by edit distance.
         const bool truncated = key.size() > config_prefix.size() && candidate.starts_with(key);
+        // The length difference is a lower bound: a long key costs nothing (found by fuzzing).
+        const std::size_t gap = key.size() > candidate.size() ? key.size() - candidate.size() : candidate.size() - key.size();
+        if (!truncated && gap >= best_distance) return;
         const std::size_t d = truncated ? 1 : edit_distance(key, candidate);
         if (d < best_distance) {
             best_distance = d;
