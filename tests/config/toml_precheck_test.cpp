@@ -133,6 +133,15 @@ TEST_CASE("TOML pre-check: valid UTF-8 TOML still parses", "[config][toml]") {
         if (ch != '\r') lf += ch;
     }
     CHECK(atrest::parse_toml_config("\xef\xbb\xbf" + lf, "utf8.toml") == c);
+    // Characters whose low byte is a quote, backslash, '#', '[' or newline are not those (the
+    // fuzzer found the check looping on U+0422 "Т" in a multi-line string, whose low byte is '"').
+    for (std::string_view ch : {"\xd0\xa2", "\xc4\xa2", "\xc4\xa7", "\xc5\x9c", "\xc4\x8a", "\xc4\xa3", "\xc5\x9b"}) {
+        const std::string value = std::string(ch) + "x" + std::string(ch);
+        for (const std::string& text : {"a = \"" + value + "\"\n", "a = '" + value + "'\n", "a = \"\"\"" + value + "\"\"\"\n",
+                                        "a = '''" + value + "'''\n", "# " + value + "\n", "\"" + value + "\" = 1\n"}) {
+            CHECK(parse_with("[t]\n" + text).data_encryption_method == atrest::method::plaintext);
+        }
+    }
     // 4-byte characters, U+FFFF and U+10FFFF in strings.
     CHECK(parse_with("a = \"\xf0\x9f\x98\x80 \xef\xbf\xbf \xf4\x8f\xbf\xbf\"\n").data_encryption_method ==
           atrest::method::plaintext);

@@ -14,7 +14,7 @@ if(MODE STREQUAL "seeds")
 else()
   file(REMOVE_RECURSE "${WORK}")
   file(MAKE_DIRECTORY "${WORK}")
-  execute_process(COMMAND ${TARGET} -runs=${RUNS} -seed=1 -print_final_stats=1 -artifact_prefix=${WORK}/
+  execute_process(COMMAND ${TARGET} -runs=${RUNS} -seed=1 -timeout=25 -print_final_stats=1 -artifact_prefix=${WORK}/
                           ${WORK} ${CORPUS}
                   RESULT_VARIABLE rc)
   if(NOT rc EQUAL 0)

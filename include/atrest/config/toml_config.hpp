@@ -169,7 +169,7 @@ inline void read_toml_table(const toml::table& table, const std::string& prefix,
             fail("control character " + hex(cp) + "; TOML allows only tab, LF and CRLF");
         }
         std::size_t step = len;  // bytes consumed here
-        const char c = static_cast<char>(cp);
+        const char c = cp < 0x80 ? static_cast<char>(cp) : '\0';  // U+0422's low byte is not '"' (a fuzzer-found hang)
         switch (st) {
             case state::normal:
                 if (cp >= 0x80) fail("non-ASCII character " + hex(cp) + " outside a string or comment");
