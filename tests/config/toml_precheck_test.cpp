@@ -4,9 +4,11 @@
 // comments and quoted keys, a BOM, CRLF, every escape, multi-line strings.
 #include "catch.hpp"
 #include "expect_error.hpp"
+#include "temp_dir.hpp"
 
 #include <atrest/config/toml_config.hpp>
 
+#include <fstream>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -45,6 +47,19 @@ TEST_CASE("TOML pre-check: the two inputs that crash toml++ 3.3.0 are config err
     rejected("a = \"\"\"\\\xc3\xa9\"\"\"\n", {"bad.toml:1:9:", "invalid escape"});
     rejected("a = \"\"\"\\\n   \xe3\x81\x82\"\"\"\n", {"bad.toml:2:4:", "U+3042 right after a line-ending backslash"});
     rejected("a = \"\"\"\\ \xc3\xa9\"\"\"\n", {"bad.toml:1:10:", "line-ending backslash"});
+}
+
+TEST_CASE("TOML pre-check: load_toml_config runs it on the file's bytes", "[config][toml]") {
+    atrest_test::temp_dir dir;
+    const auto path = dir / "tikv.toml";
+    for (std::string_view bytes : {std::string_view("[\x01"), std::string_view("\xef\xbb\x9f")}) {
+        {
+            std::ofstream out(path, std::ios::binary | std::ios::trunc);
+            out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+        }
+        atrest_test::require_error([&] { (void)atrest::load_toml_config(path); }, errc::config,
+                                   {path.string() + ":1:", "invalid TOML"});
+    }
 }
 
 TEST_CASE("TOML pre-check: invalid UTF-8 is rejected with its position", "[config][toml]") {

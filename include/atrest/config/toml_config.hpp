@@ -119,8 +119,8 @@ inline void read_toml_table(const toml::table& table, const std::string& prefix,
 /// 3.3.0 (Debian 12's) mishandles, before toml++ sees it, and returns it without a leading BOM.
 /// toml++ 3.3.0 asserts — undefined behaviour under NDEBUG — when a table header's '[' is followed
 /// by something that cannot start a key ("[\x01", "[&", "[[["), and reaches `__builtin_unreachable`
-/// when it asks whether some non-ASCII characters are whitespace (U+00A1..U+0499, U+2C8E..U+3087
-/// but U+3000, U+FB06..U+FEFE: "EF BB 9F" is U+FEDF), which it does for any non-ASCII character
+/// when it asks whether some non-ASCII characters are whitespace (U+00A1..U+0499, U+2C5E..U+3057
+/// but U+3000, U+FB26..U+FEFE: "EF BB 9F" is U+FEDF), which it does for any non-ASCII character
 /// outside a string or comment, after a backslash in a multi-line basic string, and for the first
 /// character after a line-ending backslash's whitespace. Both are fixed on toml++'s master after
 /// v3.4.0 (pull requests #301 and #305, for issues #294 and #295), in no release yet.
