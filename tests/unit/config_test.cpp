@@ -31,8 +31,11 @@ flat file_key(std::string method = "aes256-ctr") {
 
 }  // namespace
 
-TEST_CASE("parse_duration reads TiKV spellings", "[config][duration]") {
+// Known answers: each was checked against TiKV's ReadableDuration::from_str (tikv_util's
+// config.rs, the version with "us"), whose f64 arithmetic parse_duration repeats.
+TEST_CASE("parse_duration reads what TiKV's config reads", "[config][duration]") {
     using atrest::parse_duration;
+    using us = std::chrono::microseconds;
     CHECK(parse_duration("168h") == 604800s);
     CHECK(parse_duration("7d") == 604800s);
     CHECK(parse_duration("30m") == 1800s);
@@ -41,44 +44,111 @@ TEST_CASE("parse_duration reads TiKV spellings", "[config][duration]") {
     CHECK(parse_duration("1d2h3m4s") == 93784s);
     CHECK(parse_duration("0s") == 0s);
     CHECK(parse_duration("007h") == 7h);
-    CHECK(parse_duration("9223372036854775807s").count() == INT64_MAX);
+    // Fractions, exponents and a plus sign, as Rust's f64 parser reads them.
+    CHECK(parse_duration("1.5h") == 5400s);
+    CHECK(parse_duration("0.5d") == 12h);
+    CHECK(parse_duration(".5s") == 500ms);
+    CHECK(parse_duration("5.s") == 5s);
+    CHECK(parse_duration("1.e1s") == 10s);
+    CHECK(parse_duration("1e3s") == 1000s);
+    CHECK(parse_duration("1E-2s") == 10ms);
+    CHECK(parse_duration("+2h") == 2h);
+    CHECK(parse_duration("0.1s") == 100ms);
+    // Milliseconds and microseconds; below a microsecond is truncated.
+    CHECK(parse_duration("500ms") == 500ms);
+    CHECK(parse_duration("2.5ms") == us(2500));
+    CHECK(parse_duration("100us") == us(100));
+    CHECK(parse_duration("1s1ms1us") == us(1'001'001));
+    CHECK(parse_duration("1d2h3m4s5ms6us") == us(93'784'005'006));
+    CHECK(parse_duration("0.0000005s") == 0s);
+    // Spaces around the text (Unicode's too) and around each number.
+    CHECK(parse_duration("  1h  ") == 1h);
+    CHECK(parse_duration("\t30m\n") == 30min);
+    CHECK(parse_duration("1h 30m") == 5400s);
+    CHECK(parse_duration(" 1 h ") == 1h);
+    CHECK(parse_duration("\xc2\xa0" "1h\xe3\x80\x80") == 1h);  // U+00A0, U+3000
+    // No range check per unit (TiKV: "do we need to check 12h360m?").
+    CHECK(parse_duration("1h90m") == 9000s);
+    // The largest whole number of days; one more is over 2^63 microseconds.
+    CHECK(parse_duration("106751991d") == 106'751'991 * 24h);
 }
 
 TEST_CASE("parse_duration rejects malformed text with the reason", "[config][duration]") {
     using atrest::parse_duration;
     const auto bad = [](std::string_view text, std::string_view reason) {
+        INFO(text);
         require_error([&] { (void)parse_duration(text); }, errc::config, {reason, "accepted"});
     };
+    // TiKV reads these as 0 or saturates; atrest refuses them as typos.
     bad("", "empty");
-    bad("-1h", "negative");
+    bad(" \t ", "empty");
+    bad("-1h", "invalid number \"-1\" at position 0: negative");
+    bad("1h-30m", "negative");  // TiKV: 30m
+    bad("infh", "only finite numbers");
+    bad("NaNs", "only finite numbers");
+    bad("1e400s", "out of range");
+    bad("106751992d", "too large");
+    // TiKV rejects these too.
+    bad("1w", "unknown unit \"w\" at position 1");
     bad("1x", "unknown unit \"x\" at position 1");
-    bad("1ms", "unknown unit \"ms\"");
-    bad("1.5h", "unknown unit \".\"");
-    bad("h", "expected a digit at position 0");
+    bad("1u", "unknown unit \"u\" at position 1");
+    bad("h", "expected a number before unit \"h\" at position 0");
     bad("1", "has no unit");
-    bad("1h30", "number at position 2 has no unit");
-    bad(" 1h", "expected a digit at position 0");
-    bad("1h 30m", "unknown unit \"h \"");
-    bad("30m1h", "repeats or follows a smaller unit");
+    bad("168", "number \"168\" at position 0 has no unit");
+    bad("1h30", "number \"30\" at position 2 has no unit");
+    bad("30m1h", "unit \"h\" at position 4 repeats or follows a smaller unit");
     bad("1h1h", "repeats or follows a smaller unit");
-    bad("+1h", "expected a digit");
-    bad("9223372036854775808s", "too large");
-    bad("106751991167301d", "too large");
-    bad("106751991167300d86400s", "too large");
-    bad("1\th", "\\t");  // control characters are shown escaped
+    bad("1ms1s", "repeats or follows a smaller unit");
+    bad("1.5.5h", "invalid number \"1.5.5\"");
+    bad("1 . 5h", "invalid number");
+    bad(".h", "invalid number \".\"");
+    bad("1eh", "invalid number \"1e\"");
+    bad("7 days", "invalid number \"ay\"");
+    bad("0x10s", "invalid number");
+    bad("1h\xc3\xa9", "non-ASCII character at position 2");
+    bad("1\x01h", "\\x01");  // control characters are shown escaped
 }
 
-TEST_CASE("format_duration writes the canonical spelling and round-trips", "[config][duration]") {
+TEST_CASE("format_duration writes TiKV's canonical spelling and round-trips", "[config][duration]") {
     using atrest::format_duration;
+    using us = std::chrono::microseconds;
     CHECK(format_duration(604800s) == "7d");
     CHECK(format_duration(5400s) == "1h30m");
     CHECK(format_duration(0s) == "0s");
     CHECK(format_duration(93784s) == "1d2h3m4s");
     CHECK(format_duration(86401s) == "1d1s");
-    for (std::int64_t s : std::initializer_list<std::int64_t>{1, 59, 60, 3599, 3600, 86399, 86400, 604800, 123456789, INT64_MAX}) {
-        CHECK(atrest::parse_duration(format_duration(std::chrono::seconds(s))).count() == s);
+    CHECK(format_duration(1500ms) == "1s500ms");
+    CHECK(format_duration(us(93'784'005'006)) == "1d2h3m4s5ms6us");
+    CHECK(format_duration(us(1)) == "1us");
+    // Exact up to 2^53 microseconds, where TiKV's double arithmetic stops being exact.
+    for (std::int64_t v : std::initializer_list<std::int64_t>{1, 999, 1000, 59'999'999, 60'000'000, 3'599'000'001,
+                                                               86'400'000'000, 604'800'000'000, 123'456'789'012,
+                                                               std::int64_t{1} << 53}) {
+        CHECK(atrest::parse_duration(format_duration(us(v))).count() == v);
     }
-    require_error([] { (void)format_duration(-1s); }, errc::invalid_argument, {"-1s"});
+    require_error([] { (void)format_duration(-1s); }, errc::invalid_argument, {"-1000000us"});
+}
+
+TEST_CASE("data-key-rotation-period: fractions of a second round up to whole seconds", "[config][duration]") {
+    const std::string period = p + "data-key-rotation-period";
+    const auto read = [&](std::string value) {
+        auto entries = file_key();
+        entries[period] = std::move(value);
+        return atrest::from_flat_map(entries).data_key_rotation_period;
+    };
+    // TiKV accepts sub-second periods (its own tests use "100ms") and rotates at every check;
+    // the key manager counts whole seconds, so they become one second, never zero.
+    CHECK(read("100ms") == 1s);
+    CHECK(read("1us") == 1s);
+    CHECK(read("1.5s") == 2s);
+    CHECK(read("1.5h") == 5400s);
+    CHECK(read(" 7d ") == 168h);
+    CHECK(read("1h 30m") == 5400s);
+    require_error([&] { (void)read("0.0000005s"); }, errc::config, {period, "positive"});
+    // The longest period reads back from to_flat_map; one second more is refused.
+    CHECK(read("104249d23h47m34s") == atrest::max_rotation_period);
+    CHECK(atrest::max_rotation_period == 9'007'199'254s);
+    require_error([&] { (void)read("104249d23h47m35s"); }, errc::config, {period, "at most 9007199254s"});
 }
 
 TEST_CASE("An empty flat map gives TiKV's defaults", "[config]") {
@@ -139,6 +209,7 @@ TEST_CASE("Bad values name the key, the value and what is accepted", "[config]")
     bad({{method_key, "AES128-CTR"}}, {method_key, "accepted"});
     const std::string period = p + "data-key-rotation-period";
     bad({{period, "1w"}}, {period, "\"1w\"", "unknown unit", "168h"});
+    bad({{period, "1h-30m"}}, {period, "negative"});
     bad({{period, "0s"}}, {period, "positive"});
     bad({{period, "0d0h"}}, {period, "positive"});
     bad({{period, "-168h"}}, {period, "negative"});
@@ -221,6 +292,8 @@ TEST_CASE("validate checks configs built in code", "[config]") {
     require_error([&] { atrest::validate(c); }, errc::config, {"data-key-rotation-period = \"0s\"", "positive"});
     c.data_key_rotation_period = -5s;
     require_error([&] { atrest::validate(c); }, errc::config, {"\"-5s\"", "positive"});
+    c.data_key_rotation_period = atrest::max_rotation_period + 1s;
+    require_error([&] { atrest::validate(c); }, errc::config, {"\"9007199255s\"", "at most 9007199254s"});
     c = {};
     c.file_dictionary_rewrite_threshold = 0;
     require_error([&] { atrest::validate(c); }, errc::config, {"file-dictionary-rewrite-threshold", "at least 1"});

@@ -83,6 +83,10 @@ inline constexpr std::array<std::string_view, 14> config_keys = {
 };
 
 inline constexpr std::string_view config_prefix = "security.encryption.";
+/// The longest `data-key-rotation-period`, 2^53 microseconds (285 years): the longest that TiKV's
+/// duration arithmetic (in doubles) reads back exactly, so `to_flat_map` output always reads back.
+inline constexpr std::chrono::seconds max_rotation_period =
+    std::chrono::floor<std::chrono::seconds>(std::chrono::microseconds(std::int64_t{1} << 53));
 inline constexpr std::string_view master_key_section = "security.encryption.master-key";
 inline constexpr std::string_view previous_master_key_section = "security.encryption.previous-master-key";
 
@@ -111,6 +115,9 @@ namespace detail {
     auto consider = [&](std::string_view candidate) {
         // A truncated key ("…data-key-rotation") counts as one edit; anything else by edit distance.
         const bool truncated = key.size() > config_prefix.size() && candidate.starts_with(key);
+        // The length difference is a lower bound: a long key costs nothing (found by fuzzing).
+        const std::size_t gap = key.size() > candidate.size() ? key.size() - candidate.size() : candidate.size() - key.size();
+        if (!truncated && gap >= best_distance) return;
         const std::size_t d = truncated ? 1 : edit_distance(key, candidate);
         if (d < best_distance) {
             best_distance = d;
@@ -188,10 +195,12 @@ inline void validate(const encryption_config& config) {
                                       std::to_string(static_cast<unsigned>(m)) + "; accepted: " +
                                       accepted_method_names());
     }
-    if (config.data_key_rotation_period.count() <= 0) {
+    if (config.data_key_rotation_period.count() <= 0 || config.data_key_rotation_period > max_rotation_period) {
         throw detail::config_error(p + "data-key-rotation-period",
                                    std::to_string(config.data_key_rotation_period.count()) + "s",
-                                   "the period must be positive; accepted: " + std::string(accepted_durations));
+                                   "the period must be positive and at most " +
+                                       std::to_string(max_rotation_period.count()) +
+                                       "s; accepted: " + std::string(accepted_durations));
     }
     if (config.file_dictionary_rewrite_threshold == 0) {
         throw detail::config_error(p + "file-dictionary-rewrite-threshold", "0",
@@ -247,7 +256,9 @@ public:
             if (parsed->count() == 0) {
                 throw config_error(key, value, "the period must be positive; accepted: " + std::string(accepted_durations));
             }
-            m_config.data_key_rotation_period = *parsed;
+            // The key manager counts whole seconds (a key's creation time is one); TiKV accepts
+            // "100ms" and then rotates at every check, so a fraction rounds up, never to zero.
+            m_config.data_key_rotation_period = std::chrono::ceil<std::chrono::seconds>(*parsed);
             return;
         }
         if (leaf == "enable-file-dictionary-log") {
