@@ -95,7 +95,7 @@ inline int register_file_system(::rocksdb::ObjectLibrary& library, const std::st
         [](const std::string& target, std::unique_ptr<::rocksdb::FileSystem>* guard,
            std::string* errmsg) -> ::rocksdb::FileSystem* {
         try {
-            guard->reset(new registered_file_system(detail::shared_file_system(file_system_uri::parse(target))));
+            *guard = std::make_unique<registered_file_system>(detail::shared_file_system(file_system_uri::parse(target)));
             return guard->get();
         } catch (const error& e) {
             *errmsg = detail::factory_error(e);

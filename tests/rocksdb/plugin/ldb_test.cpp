@@ -3,8 +3,6 @@
 // written; without the plugin ldb cannot read the database; the error paths say what to do.
 #include "plugin_support.hpp"
 
-#include <atrest/config.hpp>
-
 #include <algorithm>
 #include <fstream>
 #include <string>
@@ -106,9 +104,7 @@ TEST_CASE("ldb writes through atrest: and the writes stay encrypted", "[rocksdb]
     // The tool kept the database's method (ATREST_METHOD unset): every file is aes256-ctr.
     atrest::open_settings peek;
     peek.read_only = true;
-    atrest::encryption_config config;
-    config.master_key = atrest::master_key_config{atrest::master_key_config::kind::file, d.key_file, {}, {}, {}};
-    const auto keys = atrest::open_key_manager(config, d.db, peek);
+    const auto keys = atrest::open_key_manager(d.config(), d.db, peek);
     REQUIRE(!keys->files().empty());
     for (const auto& [path, entry] : keys->files()) {
         INFO(path);
@@ -137,8 +133,7 @@ TEST_CASE("the plugin's errors say what is wrong and what to do", "[rocksdb][plu
     write_master_key_file(d.dir / "other.key", 8);
     fails_with({ro, "scan"}, plugin_env(d.dir / "other.key"), "wrong key");
     // A mistyped directory: an error, and no metadata is created there.
-    fails_with({"--fs_uri=" + (d.dir / "typo").string().insert(0, "atrest:"), "scan"}, env,
-               "ATREST_CREATE_IF_MISSING=1");
+    fails_with({"--fs_uri=atrest:" + (d.dir / "typo").string(), "scan"}, env, "ATREST_CREATE_IF_MISSING=1");
     CHECK(!std::filesystem::exists(d.dir / "typo"));
     // atrest-ro: refuses writes, and says it is read-only.
     fails_with({ro, "put", "k", "v"}, env, "opened read-only");

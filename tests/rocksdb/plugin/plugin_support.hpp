@@ -5,7 +5,7 @@
 #include "../rocksdb_support.hpp"
 #include "subprocess.hpp"
 
-#include <atrest/master_key.hpp>
+#include <atrest/config.hpp>
 
 #include <fstream>
 #include <map>
@@ -49,17 +49,24 @@ struct encrypted_database final {
     static constexpr int total = 3100;
     static constexpr const char* prefix = "plugin-test-value-";
 
+    /// The settings an engine would read from its config: the master key file and `m`.
+    [[nodiscard]] atrest::encryption_config config(atrest::method m = atrest::method::aes128_ctr) const {
+        atrest::encryption_config c;
+        c.data_encryption_method = m;
+        c.master_key = atrest::master_key_config{atrest::master_key_config::kind::file, key_file, {}, {}, {}};
+        return c;
+    }
+
     /// The database open as an engine keeps it: key manager (holding the writer lock), file
-    /// system, Env and DB, closed in that order's reverse.
+    /// system, Env and DB, closed in the reverse order.
     struct live final {
-        std::shared_ptr<atrest::key_manager<atrest::file_master_key<>>> keys;
+        std::shared_ptr<atrest::configured_key_manager<>> keys;
         std::shared_ptr<rocksdb::FileSystem> fs;
         std::unique_ptr<rocksdb::Env> env;
         std::unique_ptr<rocksdb::DB> db;
 
-        live(const encrypted_database& d, atrest::method m = atrest::method::aes128_ctr)
-            : keys(std::make_shared<atrest::key_manager<atrest::file_master_key<>>>(
-                  d.db, atrest::file_master_key<>(d.key_file), options(m))),
+        explicit live(const encrypted_database& d, atrest::method m = atrest::method::aes128_ctr)
+            : keys(atrest::open_key_manager(d.config(m), d.db)),
               fs(atrest::rocks::make_encrypted_file_system(keys)),
               env(atrest::rocks::make_env(fs)),
               db(open_db(d.db, env.get())) {}
@@ -68,12 +75,6 @@ struct encrypted_database final {
         }
         live(const live&) = delete;
         live& operator=(const live&) = delete;
-
-        static atrest::key_manager_options options(atrest::method m) {
-            atrest::key_manager_options o;
-            o.data_encryption_method = m;
-            return o;
-        }
     };
 
     explicit encrypted_database(atrest::method m = atrest::method::aes128_ctr) {
