@@ -1,6 +1,7 @@
 // atrest-ctl with --config (TiKV's [security.encryption] TOML) and stats --prometheus, driven as a
 // user would: real files, child processes, output parsed back.
 #include "ctl_helpers.hpp"
+#include "promtool.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -119,7 +120,8 @@ TEST_CASE("atrest-ctl --config errors name the file, the key and what is accepte
     CHECK(run_ctl({"dump-files", "--config", w.config, "--master-key-file", w.key, "--data-dir", w.data}).exit_code != 0);
 }
 
-TEST_CASE("atrest-ctl stats --prometheus prints the key manager's metrics and changes nothing", "[ctl][metrics]") {
+TEST_CASE("atrest-ctl stats --prometheus prints the key manager's metrics, passes promtool and changes nothing",
+          "[ctl][metrics][promtool]") {
     config_workspace w;
     w.write_config("aes256-ctr", w.key);
     const auto plain = (w.dir / "plain").string();
@@ -133,11 +135,12 @@ TEST_CASE("atrest-ctl stats --prometheus prints the key manager's metrics and ch
 
     for (const auto& args : {w.with_config({"stats", "--prometheus"}), w.with_keys({"stats", "--prometheus"})}) {
         const auto text = ok(args).out;
+        require_promtool_clean(text);
         CHECK(text.find("# TYPE atrest_encryption_write_read_file_duration_seconds histogram\n") != std::string::npos);
         const auto m = parse_prometheus(text);
         CHECK(m.at("atrest_encryption_is_initialized") == "1");
-        CHECK(m.at("atrest_encryption_file_num") == "3");
-        CHECK(m.at("atrest_encryption_data_key_storage_total") == "2");
+        CHECK(m.at("atrest_encryption_file_dictionary_entries") == "3");
+        CHECK(m.at("atrest_encryption_data_keys") == "2");
         CHECK(m.at("atrest_encryption_meta_file_size_bytes{name=\"file_dictionary\"}") ==
               std::to_string(file_dict.size()));
         CHECK(m.at("atrest_encryption_meta_file_size_bytes{name=\"key_dictionary\"}") == std::to_string(key_dict.size()));

@@ -132,8 +132,8 @@ TEST_CASE("open_key_manager read-only inspects without writing; metrics reach th
 
     const std::string text = registry.render();
     CHECK(contains(text, "atrest_encryption_is_initialized 1\n"));
-    CHECK(contains(text, "atrest_encryption_file_num 1\n"));
-    CHECK(contains(text, "atrest_encryption_data_key_storage_total 1\n"));
+    CHECK(contains(text, "atrest_encryption_file_dictionary_entries 1\n"));
+    CHECK(contains(text, "atrest_encryption_data_keys 1\n"));
 }
 
 TEST_CASE("make_master_key passes key-file warnings to the caller", "[config]") {

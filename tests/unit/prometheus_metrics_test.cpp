@@ -1,6 +1,8 @@
 // prometheus_metrics: values fed from several threads, rendered, parsed back from the exposition
-// text and checked number by number; label escaping, constant labels and their errors.
+// text and checked number by number; label escaping, constant labels and their errors; the
+// rendered text passes the real linter, `promtool check metrics`.
 #include "catch.hpp"
+#include "promtool.hpp"
 
 #include <atrest/metrics/prometheus_metrics.hpp>
 
@@ -76,11 +78,15 @@ TEST_CASE("prometheus_metrics starts at zero and renders every family", "[metric
     const atrest::prometheus_metrics m;
     const auto t = parse(m.render());
     CHECK(t.types.at("atrest_encryption_is_initialized") == "gauge");
-    CHECK(t.types.at("atrest_encryption_data_key_storage_total") == "gauge");
-    CHECK(t.types.at("atrest_encryption_file_num") == "gauge");
+    CHECK(t.types.at("atrest_encryption_data_keys") == "gauge");
+    CHECK(t.types.at("atrest_encryption_file_dictionary_entries") == "gauge");
     CHECK(t.types.at("atrest_encryption_meta_file_size_bytes") == "gauge");
     CHECK(t.types.at(hist) == "histogram");
     CHECK(t.types.size() == 5);
+    for (const auto& [family, type] : t.types) {  // Prometheus' naming rules, as promtool applies them
+        INFO(family);
+        CHECK(family.ends_with("_total") == (type == "counter"));
+    }
     CHECK(number(t, "atrest_encryption_is_initialized") == 0);
     CHECK(number(t, "atrest_encryption_meta_file_size_bytes{name=\"key_dictionary\"}") == 0);
     // 4 histograms x (17 buckets + sum + count) + 5 single gauges (two of them sizes).
@@ -114,8 +120,8 @@ TEST_CASE("prometheus_metrics counts values fed from several threads", "[metrics
 
     const auto t = parse(handle.render());
     CHECK(number(t, "atrest_encryption_is_initialized") == 1);
-    CHECK(number(t, "atrest_encryption_data_key_storage_total") == 3);
-    CHECK(number(t, "atrest_encryption_file_num") == 128'000);
+    CHECK(number(t, "atrest_encryption_data_keys") == 3);
+    CHECK(number(t, "atrest_encryption_file_dictionary_entries") == 128'000);
     CHECK(number(t, "atrest_encryption_meta_file_size_bytes{name=\"file_dictionary\"}") == 1000);
     CHECK(number(t, "atrest_encryption_meta_file_size_bytes{name=\"key_dictionary\"}") == 1001);
 
@@ -180,4 +186,27 @@ TEST_CASE("prometheus_metrics rejects bad constant label names", "[metrics]") {
         }
     }
     CHECK_NOTHROW(atrest::prometheus_metrics(labels{{"_db", "x"}, {"Db9", ""}}));
+}
+
+TEST_CASE("promtool check metrics finds nothing to say about the rendered text", "[metrics][promtool]") {
+    // The linter is live: it rejects what TiKV (and atrest before) exported, a gauge named _total.
+    const auto tikv = atrest_test::promtool_check_metrics(
+        "# HELP tikv_encryption_data_key_storage_total Number of data keys.\n"
+        "# TYPE tikv_encryption_data_key_storage_total gauge\ntikv_encryption_data_key_storage_total 3\n");
+    CHECK(tikv.exit_code != 0);
+    CHECK((tikv.out + tikv.err).find("non-counter metrics should not have \"_total\" suffix") != std::string::npos);
+
+    atrest::prometheus_metrics m({{"db", "kv"}, {"path", "/data/\"x\"\n"}});
+    atrest_test::require_promtool_clean(m.render());  // all zero
+    m.set_initialized(true);
+    m.set_data_key_count(4);
+    m.set_encrypted_file_count(1234);
+    m.set_meta_file_size(meta_file::file_dictionary, 4096);
+    m.set_meta_file_size(meta_file::key_dictionary, 300);
+    for (auto ns : {0LL, 150'000LL, 3'000'000LL, 20'000'000'000LL}) {
+        m.observe_meta_duration(meta_file::key_dictionary, meta_operation::write, std::chrono::nanoseconds(ns));
+        m.observe_meta_duration(meta_file::file_dictionary, meta_operation::read, std::chrono::nanoseconds(ns));
+    }
+    atrest_test::require_promtool_clean(m.render());
+    atrest_test::require_promtool_clean(atrest::prometheus_metrics().render());  // no constant labels
 }

@@ -139,19 +139,22 @@ public:
         };
         auto load = [](const std::atomic<std::uint64_t>& a) { return std::to_string(a.load(std::memory_order_relaxed)); };
 
+        // Names follow Prometheus' rules as `promtool check metrics` enforces them: gauges carry no
+        // `_total` (TiKV's `..._data_key_storage_total` gauge is the one it rejects), base units
+        // are spelled out (`_bytes`, `_seconds`). docs/config.md lists every series.
         header("atrest_encryption_is_initialized", "Whether encryption was initialized at open (1) or not (0).",
                "gauge");
         sample("atrest_encryption_is_initialized", "", load(r.initialized));
-        header("atrest_encryption_data_key_storage_total", "Number of data keys in the key dictionary.", "gauge");
-        sample("atrest_encryption_data_key_storage_total", "", load(r.data_keys));
-        header("atrest_encryption_file_num", "Number of files in the file dictionary.", "gauge");
-        sample("atrest_encryption_file_num", "", load(r.encrypted_files));
-        header("atrest_encryption_meta_file_size_bytes", "Size of each encryption metadata file.", "gauge");
+        header("atrest_encryption_data_keys", "Number of data keys in the key dictionary.", "gauge");
+        sample("atrest_encryption_data_keys", "", load(r.data_keys));
+        header("atrest_encryption_file_dictionary_entries", "Number of entries in the file dictionary.", "gauge");
+        sample("atrest_encryption_file_dictionary_entries", "", load(r.encrypted_files));
+        header("atrest_encryption_meta_file_size_bytes", "Size of each encryption metadata file in bytes.", "gauge");
         for (std::size_t f = 0; f < file_count; ++f) {
             sample("atrest_encryption_meta_file_size_bytes", name_label(f), load(r.meta_size[f]));
         }
         constexpr std::string_view hist = "atrest_encryption_write_read_file_duration_seconds";
-        header(hist, "Time spent reading and writing encryption metadata files.", "histogram");
+        header(hist, "Time spent reading and writing encryption metadata files in seconds.", "histogram");
         for (std::size_t f = 0; f < file_count; ++f) {
             for (std::size_t o = 0; o < operation_count; ++o) {
                 const histogram& h = r.durations[f * operation_count + o];
