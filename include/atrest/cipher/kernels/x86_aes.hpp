@@ -71,10 +71,17 @@ namespace atrest::detail {
     return _mm_shuffle_epi8(x, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
 }
 
-/// Keystream blocks c, c+1, …, c+M-1 into x[0..M).
+/// Keystream blocks c, c+1, …, c+M-1 into x[0..M). Counters are made with one byte swap and a
+/// 32-bit add per block on the big-endian form where the step stays inside the last byte (most
+/// steps), else with 64-bit adds on the little-endian form and a byte swap each, else (a carry
+/// into the high half inside the step) one by one.
 template <int Nr, int M>
 [[ATREST_AESNI_TARGET, gnu::always_inline]] inline void aesni_keystream(const __m128i* rk, counter128 c, __m128i* x) noexcept {
-    if (c.lo <= ~std::uint64_t{0} - (M - 1)) {  // no carry into the high half in this step
+    if ((c.lo & 0xff) <= 256 - M) {  // no carry out of the last byte in this step: add to that byte
+        const __m128i base = bswap128(_mm_set_epi64x(static_cast<long long>(c.hi), static_cast<long long>(c.lo)));
+#pragma GCC unroll 16
+        for (int j = 0; j < M; ++j) x[j] = _mm_add_epi32(base, _mm_set_epi32(j << 24, 0, 0, 0));
+    } else if (c.lo <= ~std::uint64_t{0} - (M - 1)) {  // no carry into the high half in this step
         const __m128i base = _mm_set_epi64x(static_cast<long long>(c.hi), static_cast<long long>(c.lo));
 #pragma GCC unroll 16
         for (int j = 0; j < M; ++j) x[j] = _mm_add_epi64(base, _mm_set_epi64x(0, j));
@@ -85,8 +92,12 @@ template <int Nr, int M>
             x[j] = _mm_set_epi64x(static_cast<long long>(cj.hi), static_cast<long long>(cj.lo));
         }
     }
+    if ((c.lo & 0xff) > 256 - M) {
 #pragma GCC unroll 16
-    for (int j = 0; j < M; ++j) x[j] = _mm_xor_si128(bswap128(x[j]), rk[0]);
+        for (int j = 0; j < M; ++j) x[j] = bswap128(x[j]);
+    }
+#pragma GCC unroll 16
+    for (int j = 0; j < M; ++j) x[j] = _mm_xor_si128(x[j], rk[0]);
 #pragma GCC unroll 16
     for (int r = 1; r < Nr; ++r) {
 #pragma GCC unroll 16
@@ -158,7 +169,13 @@ template <int Nr>
 /// Keystream blocks c, …, c+2M-1 into x[0..M), two per register (block 2j in the low lane).
 template <int Nr, int M>
 [[ATREST_VAES_TARGET, gnu::always_inline]] inline void vaes_keystream(const __m256i* rk, counter128 c, __m256i* x) noexcept {
-    if (c.lo <= ~std::uint64_t{0} - (2 * M - 1)) {
+    const bool in_last_byte = (c.lo & 0xff) <= 256 - 2 * M;
+    if (in_last_byte) {  // no carry out of the last byte in this step: add to that byte
+        const __m256i base = bswap128x2(_mm256_broadcastsi128_si256(
+            _mm_set_epi64x(static_cast<long long>(c.hi), static_cast<long long>(c.lo))));
+#pragma GCC unroll 16
+        for (int j = 0; j < M; ++j) x[j] = _mm256_add_epi32(base, _mm256_set_epi32((2 * j + 1) << 24, 0, 0, 0, (2 * j) << 24, 0, 0, 0));
+    } else if (c.lo <= ~std::uint64_t{0} - (2 * M - 1)) {
         const __m256i base = _mm256_broadcastsi128_si256(
             _mm_set_epi64x(static_cast<long long>(c.hi), static_cast<long long>(c.lo)));
 #pragma GCC unroll 16
@@ -172,8 +189,12 @@ template <int Nr, int M>
                                      static_cast<long long>(a.hi), static_cast<long long>(a.lo));
         }
     }
+    if (!in_last_byte) {
 #pragma GCC unroll 16
-    for (int j = 0; j < M; ++j) x[j] = _mm256_xor_si256(bswap128x2(x[j]), rk[0]);
+        for (int j = 0; j < M; ++j) x[j] = bswap128x2(x[j]);
+    }
+#pragma GCC unroll 16
+    for (int j = 0; j < M; ++j) x[j] = _mm256_xor_si256(x[j], rk[0]);
 #pragma GCC unroll 16
     for (int r = 1; r < Nr; ++r) {
 #pragma GCC unroll 16
