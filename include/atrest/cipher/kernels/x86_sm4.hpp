@@ -88,7 +88,8 @@ inline constexpr gf2_affine sm4_post_affine{0x61, {0x0f, 0x90, 0x64, 0x94, 0xa4,
 // bytes, f(x) = x<<2 and g(x) = x>>6 per byte (so s<<<2 = f(s) ^ g(s)<<<8),
 //   M·L(s) = A(s) ^ B(s)<<<8 ^ B(s)<<<16 ^ C(s)<<<24,  A = M(1+f), B = M(f+g), C = M(1+g) = A+B,
 // A and B each composed with the post map into one pair of nibble tables. A round is then 3 XORs,
-// AESENCLAST, 2 table pairs, 4 byte shuffles and 5 XORs: nothing but byte operations.
+// AESENCLAST, 2 table pairs, 4 byte shuffles and 5 XORs: nothing but byte operations (and one
+// XOR less with the whitening of `sm4_expand_key`).
 inline constexpr gf2_affine sm4_domain = linear_part(sm4_pre_affine);
 inline constexpr gf2_affine sm4_domain_inverse = inverse(sm4_domain);
 inline constexpr gf2_affine sm4_out_a = compose(sm4_domain, compose(gf2_identity ^ gf2_shl2, sm4_post_affine));
@@ -164,19 +165,69 @@ inline constexpr std::array<std::uint32_t, 4> sm4_fk = {0xa3b1bac6, 0x56aa3350, 
     return static_cast<std::uint32_t>(_mm_cvtsi128_si32(x));
 }
 
-/// The 32 round keys (GB/T 32907 §7.3) as native 32-bit words in `round_keys`, each byte put
-/// through the pre map (what the block kernels XOR into their M-domain state).
-inline void sm4_expand_key(const std::byte* key, std::uint8_t* round_keys) noexcept {
+/// The 32 round keys of GB/T 32907 §7.3, as native 32-bit words.
+inline void sm4_round_keys(const std::byte* key, std::uint32_t* rk) noexcept {
     std::uint32_t k[4];
     for (unsigned i = 0; i < 4; ++i) k[i] = load_be<std::uint32_t>(key + 4 * i) ^ sm4_fk[i];
     for (unsigned i = 0; i < 32; ++i) {
         std::uint32_t t = sm4_tau(k[(i + 1) % 4] ^ k[(i + 2) % 4] ^ k[(i + 3) % 4] ^ sm4_ck(i));
         t ^= std::rotl(t, 13) ^ std::rotl(t, 23);
         k[i % 4] ^= t;
-        std::memcpy(round_keys + 4 * i, &k[i % 4], 4);
-        for (unsigned j = 0; j < 4; ++j) round_keys[4 * i + j] = sm4_pre_affine(round_keys[4 * i + j]);
+        rk[i] = k[i % 4];
     }
     botan_compat::secure_scrub(k, sizeof k);
+}
+
+/// SM4's linear map L and its inverse. In GF(2)[x]/(x^32+1), L = 1+x^2+x^10+x^18+x^24, L^2 =
+/// 1+x^16+x^20 and L^4 = x^8: so L^-1 = L^3 followed by a right rotation by 8.
+[[nodiscard]] constexpr std::uint32_t sm4_l(std::uint32_t b) noexcept {
+    return b ^ std::rotl(b, 2) ^ std::rotl(b, 10) ^ std::rotl(b, 18) ^ std::rotl(b, 24);
+}
+[[nodiscard]] constexpr std::uint32_t sm4_l_inverse(std::uint32_t b) noexcept { return std::rotr(sm4_l(sm4_l(sm4_l(b))), 8); }
+static_assert(sm4_l_inverse(sm4_l(0x0123abcdu)) == 0x0123abcdu && sm4_l(sm4_l_inverse(0x80000001u)) == 0x80000001u);
+
+/// `f` on each byte of `w`.
+[[nodiscard]] constexpr std::uint32_t map_word_bytes(const gf2_affine& f, std::uint32_t w) noexcept {
+    std::uint32_t r = 0;
+    for (unsigned shift = 0; shift < 32; shift += 8) r |= std::uint32_t{f(static_cast<std::uint8_t>(w >> shift))} << shift;
+    return r;
+}
+
+inline constexpr gf2_affine sm4_post_linear_inverse = inverse(linear_part(sm4_post_affine));
+
+/// Where the block kernels find their schedule in `ctr_state::round_keys`: 32 AESENCLAST keys,
+/// then the whitening words D0..D3 (XORed in after loading) and D32..D35 (XORed out at the end).
+struct sm4_schedule {
+    static constexpr std::size_t aes_keys = 0;
+    static constexpr std::size_t whiten_in = 128;
+    static constexpr std::size_t whiten_out = 144;
+};
+
+/// The block kernels' schedule for `key`. The kernels keep S_j = X_j ^ D_j (M-domain) instead of
+/// the state words X_j, with D chosen so that D_{j+1} ^ D_{j+2} ^ D_{j+3} is round j's key (in
+/// M-domain, with the pre map's constant): then the S-box input of round j is S_{j+1} ^ S_{j+2} ^
+/// S_{j+3}, one XOR less per round. What S_{j+4} = S_j ^ M·T(…) then lacks, D_j ^ D_{j+4}, enters
+/// through AESENCLAST's round key K_j (added after SubBytes, it reaches the output through the
+/// linear part of the round: K_j = post⁻¹ L⁻¹ M⁻¹ (D_j ^ D_{j+4}), the same in every column, so
+/// ShiftRows leaves it alone).
+inline void sm4_expand_key(const std::byte* key, std::uint8_t* round_keys) noexcept {
+    std::uint32_t rk[32];
+    std::uint32_t d[36];
+    sm4_round_keys(key, rk);
+    for (std::uint32_t& r : rk) r = map_word_bytes(sm4_pre_affine, r);
+    d[0] = d[1] = d[2] = 0;
+    d[3] = rk[0];
+    for (unsigned j = 1; j < 32; ++j) d[j + 3] = rk[j] ^ d[j + 1] ^ d[j + 2];
+    d[35] = d[31];
+    for (unsigned j = 0; j < 32; ++j) {
+        const std::uint32_t k = map_word_bytes(
+            sm4_post_linear_inverse, sm4_l_inverse(map_word_bytes(sm4_domain_inverse, d[j] ^ d[j + 4])));
+        std::memcpy(round_keys + sm4_schedule::aes_keys + 4 * j, &k, 4);
+    }
+    std::memcpy(round_keys + sm4_schedule::whiten_in, d, 16);
+    std::memcpy(round_keys + sm4_schedule::whiten_out, d + 32, 16);
+    botan_compat::secure_scrub(rk, sizeof rk);
+    botan_compat::secure_scrub(d, sizeof d);
 }
 
 /// Block counts the SM4 kernels take per call: a multiple of this.

@@ -6,9 +6,9 @@
 // Layout: a group is 8 blocks in 4 registers, register j holding word j of every block (after a
 // 4×4 transpose inside each 128-bit lane), every byte in M-domain (x86_sm4.hpp); G groups run side
 // by side (up to 8: the state then lives in the stack frame, which costs less than the round
-// latency it hides). Round i is X[i%4] ^= M·L(τ(X[i+1] ^ X[i+2] ^ X[i+3] ^ rk_i)), computed as
-//   y = AESENCLAST(X1 ^ X2 ^ X3 ^ rk'_i, 0)            (S-box in AES's field, then ShiftRows)
-//   X0 ^= P0(A(y)) ^ P8(B(y)) ^ P16(B(y)) ^ P24(A(y) ^ B(y))
+// latency it hides). With the whitened words S (sm4_expand_key), round i is
+//   y = AESENCLAST(S1 ^ S2 ^ S3, K_i)                  (S-box in AES's field, then ShiftRows)
+//   S0 ^= P0(A(y)) ^ P8(B(y)) ^ P16(B(y)) ^ P24(A(y) ^ B(y))
 // (A, B: nibble tables; Pk: one PSHUFB that undoes ShiftRows and rotates by k bits).
 
 struct constants {
@@ -47,20 +47,22 @@ struct constants {
                   broadcast16(t.hi));
 }
 
-/// SubBytes then ShiftRows on each 128-bit lane (AESENCLAST with a zero round key).
-[[ATREST_SM4_TARGET, gnu::always_inline]] inline __m256i aes_sub_shift(__m256i x) noexcept {
+/// SubBytes, ShiftRows and `key` on each 128-bit lane (AESENCLAST).
+[[ATREST_SM4_TARGET, gnu::always_inline]] inline __m256i aes_last_round(__m256i x, __m256i key) noexcept {
 #if ATREST_SM4_VAES
-    return _mm256_aesenclast_epi128(x, _mm256_setzero_si256());
+    return _mm256_aesenclast_epi128(x, key);
 #else
-    const __m128i lo = _mm_aesenclast_si128(_mm256_castsi256_si128(x), _mm_setzero_si128());
-    const __m128i hi = _mm_aesenclast_si128(_mm256_extracti128_si256(x, 1), _mm_setzero_si128());
+    const __m128i k = _mm256_castsi256_si128(key);  // the same in both lanes
+    const __m128i lo = _mm_aesenclast_si128(_mm256_castsi256_si128(x), k);
+    const __m128i hi = _mm_aesenclast_si128(_mm256_extracti128_si256(x, 1), k);
     return _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
 #endif
 }
 
-/// M·T(x) for 8 words of S-box input `x` (already M-domain, constant included).
-[[ATREST_SM4_TARGET, gnu::always_inline]] inline __m256i sm4_t(__m256i x, const constants& k) noexcept {
-    const __m256i y = aes_sub_shift(x);
+/// The round function on 8 words of S-box input `x` (M-domain, constant included), with the
+/// round's AESENCLAST key.
+[[ATREST_SM4_TARGET, gnu::always_inline]] inline __m256i sm4_t(__m256i x, __m256i key, const constants& k) noexcept {
+    const __m256i y = aes_last_round(x, key);
     const __m256i lo = _mm256_and_si256(y, k.nib);
     const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(y, 4), k.nib);
     const __m256i a = lookup(lo, hi, k.a_lo, k.a_hi);
@@ -70,18 +72,23 @@ struct constants {
                             _mm256_xor_si256(_mm256_shuffle_epi8(b, k.rot[2]), _mm256_shuffle_epi8(c, k.rot[3])));
 }
 
-/// One round on every group: X[I0] ^= M·T(X[I1] ^ X[I2] ^ X[I3] ^ rk).
+/// `word` (4 bytes at `p`) in every 32-bit lane.
+[[ATREST_SM4_TARGET, gnu::always_inline]] inline __m256i broadcast_word(const std::uint8_t* p) noexcept {
+    std::uint32_t w;
+    std::memcpy(&w, p, 4);
+    return _mm256_set1_epi32(static_cast<int>(w));
+}
+
+/// One round on every group: S[I0] ^= round(S[I1] ^ S[I2] ^ S[I3]) with AESENCLAST key `key`.
 template <int G, int I0, int I1, int I2, int I3>
-[[ATREST_SM4_TARGET, gnu::always_inline]] inline void round(__m256i (&x)[G][4], const std::uint8_t* rk,
+[[ATREST_SM4_TARGET, gnu::always_inline]] inline void round(__m256i (&x)[G][4], const std::uint8_t* key,
                                                             const constants& k) noexcept {
-    std::uint32_t key;
-    std::memcpy(&key, rk, 4);
-    const __m256i rkv = _mm256_set1_epi32(static_cast<int>(key));
-#pragma GCC unroll 4
+    const __m256i kv = broadcast_word(key);
+#pragma GCC unroll 8
     for (int g = 0; g < G; ++g) {
-        // X[I3] is the word the previous round wrote: it joins last, one XOR before the S-box.
-        const __m256i in = _mm256_xor_si256(_mm256_xor_si256(_mm256_xor_si256(x[g][I1], x[g][I2]), rkv), x[g][I3]);
-        x[g][I0] = _mm256_xor_si256(x[g][I0], sm4_t(in, k));
+        // S[I3] is the word the previous round wrote: it joins last, one XOR before the S-box.
+        const __m256i in = _mm256_xor_si256(_mm256_xor_si256(x[g][I1], x[g][I2]), x[g][I3]);
+        x[g][I0] = _mm256_xor_si256(x[g][I0], sm4_t(in, kv, k));
     }
 }
 
@@ -97,7 +104,7 @@ template <int G, int I0, int I1, int I2, int I3>
     d = _mm256_unpackhi_epi64(t1, t3);
 }
 
-/// 8·G blocks from `in` to `out`.
+/// 8·G blocks from `in` to `out` with the schedule `rk` (sm4_expand_key).
 template <int G>
 [[ATREST_SM4_TARGET, gnu::always_inline]] inline void groups(const std::uint8_t* rk, const std::uint8_t* in,
                                                              std::uint8_t* out, const constants& k) noexcept {
@@ -111,15 +118,20 @@ template <int G>
             x[g][w] = map_bytes(_mm256_shuffle_epi8(v, bswap), sm4_domain_tables);
         }
         transpose(x[g][0], x[g][1], x[g][2], x[g][3]);
+#pragma GCC unroll 4
+        for (int w = 0; w < 4; ++w) x[g][w] = _mm256_xor_si256(x[g][w], broadcast_word(rk + sm4_schedule::whiten_in + 4 * w));
     }
+    const std::uint8_t* keys = rk + sm4_schedule::aes_keys;
     for (int i = 0; i < 32; i += 4) {
-        round<G, 0, 1, 2, 3>(x, rk + 4 * i, k);
-        round<G, 1, 2, 3, 0>(x, rk + 4 * (i + 1), k);
-        round<G, 2, 3, 0, 1>(x, rk + 4 * (i + 2), k);
-        round<G, 3, 0, 1, 2>(x, rk + 4 * (i + 3), k);
+        round<G, 0, 1, 2, 3>(x, keys + 4 * i, k);
+        round<G, 1, 2, 3, 0>(x, keys + 4 * (i + 1), k);
+        round<G, 2, 3, 0, 1>(x, keys + 4 * (i + 2), k);
+        round<G, 3, 0, 1, 2>(x, keys + 4 * (i + 3), k);
     }
 #pragma GCC unroll 4
     for (int g = 0; g < G; ++g) {
+#pragma GCC unroll 4
+        for (int w = 0; w < 4; ++w) x[g][w] = _mm256_xor_si256(x[g][w], broadcast_word(rk + sm4_schedule::whiten_out + 4 * w));
         transpose(x[g][3], x[g][2], x[g][1], x[g][0]);  // the output is X35, X34, X33, X32
 #pragma GCC unroll 4
         for (int w = 0; w < 4; ++w) {
