@@ -71,12 +71,20 @@ namespace atrest::detail {
     return _mm_shuffle_epi8(x, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
 }
 
-/// Keystream blocks c, c+1, …, c+M-1 into x[0..M). Counters are made with one byte swap and a
+/// Round keys read from the stream's array where they are used (short calls: no set-up).
+struct aesni_key_memory {
+    const std::uint8_t* p;
+    [[ATREST_AESNI_TARGET, gnu::always_inline]] __m128i operator[](int r) const noexcept {
+        return _mm_load_si128(reinterpret_cast<const __m128i*>(p + 16 * r));
+    }
+};
+
+/// Keystream blocks c, c+1, …, c+M-1 into x[0..M); `rk[r]` is round key r. Counters are made with one byte swap and a
 /// 32-bit add per block on the big-endian form where the step stays inside the last byte (most
 /// steps), else with 64-bit adds on the little-endian form and a byte swap each, else (a carry
 /// into the high half inside the step) one by one.
-template <int Nr, int M>
-[[ATREST_AESNI_TARGET, gnu::always_inline]] inline void aesni_keystream(const __m128i* rk, counter128 c, __m128i* x) noexcept {
+template <int Nr, int M, class Keys>
+[[ATREST_AESNI_TARGET, gnu::always_inline]] inline void aesni_keystream(const Keys& rk, counter128 c, __m128i* x) noexcept {
     if ((c.lo & 0xff) <= 256 - M) {  // no carry out of the last byte in this step: add to that byte
         const __m128i base = bswap128(_mm_set_epi64x(static_cast<long long>(c.hi), static_cast<long long>(c.lo)));
 #pragma GCC unroll 16
@@ -109,7 +117,7 @@ template <int Nr, int M>
 
 /// Up to M blocks through a stack buffer: bytes [skip, skip+len) of the keystream from counter c.
 template <int Nr, int M>
-[[ATREST_AESNI_TARGET, gnu::always_inline]] inline void aesni_partial(const __m128i* rk, counter128 c, std::size_t skip,
+[[ATREST_AESNI_TARGET, gnu::always_inline]] inline void aesni_partial(aesni_key_memory rk, counter128 c, std::size_t skip,
                                                                       const std::byte* in, std::byte* out,
                                                                       std::size_t len) noexcept {
     __m128i x[M];
@@ -122,7 +130,7 @@ template <int Nr, int M>
 
 /// Keystream bytes [skip, skip+len) from counter c, skip+len <= 128: the smallest group that covers them.
 template <int Nr>
-[[ATREST_AESNI_TARGET]] inline void aesni_short(const __m128i* rk, counter128 c, std::size_t skip, const std::byte* in,
+[[ATREST_AESNI_TARGET]] inline void aesni_short(aesni_key_memory rk, counter128 c, std::size_t skip, const std::byte* in,
                                                 std::byte* out, std::size_t len) noexcept {
     const std::size_t blocks = (skip + len + 15) / 16;
     if (blocks <= 1) return aesni_partial<Nr, 1>(rk, c, skip, in, out, len);
@@ -136,16 +144,21 @@ template <int Nr>
                                            std::size_t n) {
     constexpr int M = 8;
     constexpr std::size_t step = M * 16;
-    __m128i rk[Nr + 1];
-#pragma GCC unroll 16
-    for (int r = 0; r <= Nr; ++r) rk[r] = _mm_load_si128(reinterpret_cast<const __m128i*>(s.round_keys + 16 * r));
+    const aesni_key_memory keys{s.round_keys};
     counter128 c = counter_at(s, offset);
     std::size_t pos = 0;
-    if (const std::size_t skip = static_cast<std::size_t>(offset % 16); skip != 0) {
+    if (const std::size_t skip = static_cast<std::size_t>(offset % 16); skip != 0 || n < step) {
         pos = std::min(n, step - skip);
-        aesni_short<Nr>(rk, c, skip, in, out, pos);
+        aesni_short<Nr>(keys, c, skip, in, out, pos);
         c = counter_add(c, (skip + pos + 15) / 16);
     }
+    if (n - pos < step) {
+        if (pos < n) aesni_short<Nr>(keys, c, 0, in + pos, out + pos, n - pos);
+        return;
+    }
+    __m128i rk[Nr + 1];
+#pragma GCC unroll 16
+    for (int r = 0; r <= Nr; ++r) rk[r] = keys[r];
     for (; n - pos >= step; pos += step) {
         __m128i x[M];
         aesni_keystream<Nr, M>(rk, c, x);
@@ -156,7 +169,7 @@ template <int Nr>
         }
         c = counter_add(c, M);
     }
-    if (pos < n) aesni_short<Nr>(rk, c, 0, in + pos, out + pos, n - pos);
+    if (pos < n) aesni_short<Nr>(keys, c, 0, in + pos, out + pos, n - pos);
 }
 
 // ---- 256-bit VAES ------------------------------------------------------------------------------
@@ -166,9 +179,17 @@ template <int Nr>
                                                   0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
 }
 
+/// Round keys read from the stream's array where they are used (short calls: no set-up).
+struct vaes_key_memory {
+    const std::uint8_t* p;
+    [[ATREST_VAES_TARGET, gnu::always_inline]] __m256i operator[](int r) const noexcept {
+        return _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(p + 16 * r)));
+    }
+};
+
 /// Keystream blocks c, …, c+2M-1 into x[0..M), two per register (block 2j in the low lane).
-template <int Nr, int M>
-[[ATREST_VAES_TARGET, gnu::always_inline]] inline void vaes_keystream(const __m256i* rk, counter128 c, __m256i* x) noexcept {
+template <int Nr, int M, class Keys>
+[[ATREST_VAES_TARGET, gnu::always_inline]] inline void vaes_keystream(const Keys& rk, counter128 c, __m256i* x) noexcept {
     const bool in_last_byte = (c.lo & 0xff) <= 256 - 2 * M;
     if (in_last_byte) {  // no carry out of the last byte in this step: add to that byte
         const __m256i base = bswap128x2(_mm256_broadcastsi128_si256(
@@ -205,7 +226,7 @@ template <int Nr, int M>
 }
 
 template <int Nr, int M>
-[[ATREST_VAES_TARGET, gnu::always_inline]] inline void vaes_partial(const __m256i* rk, counter128 c, std::size_t skip,
+[[ATREST_VAES_TARGET, gnu::always_inline]] inline void vaes_partial(vaes_key_memory rk, counter128 c, std::size_t skip,
                                                                     const std::byte* in, std::byte* out,
                                                                     std::size_t len) noexcept {
     __m256i x[M];
@@ -218,7 +239,7 @@ template <int Nr, int M>
 
 /// Keystream bytes [skip, skip+len) from counter c, skip+len <= 256.
 template <int Nr>
-[[ATREST_VAES_TARGET]] inline void vaes_short(const __m256i* rk, counter128 c, std::size_t skip, const std::byte* in,
+[[ATREST_VAES_TARGET]] inline void vaes_short(vaes_key_memory rk, counter128 c, std::size_t skip, const std::byte* in,
                                               std::byte* out, std::size_t len) noexcept {
     const std::size_t blocks = (skip + len + 15) / 16;
     if (blocks <= 2) return vaes_partial<Nr, 1>(rk, c, skip, in, out, len);
@@ -232,18 +253,21 @@ template <int Nr>
                                          std::size_t n) {
     constexpr int M = 8;
     constexpr std::size_t step = M * 32;
-    __m256i rk[Nr + 1];
-#pragma GCC unroll 16
-    for (int r = 0; r <= Nr; ++r) {
-        rk[r] = _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(s.round_keys + 16 * r)));
-    }
+    const vaes_key_memory keys{s.round_keys};
     counter128 c = counter_at(s, offset);
     std::size_t pos = 0;
-    if (const std::size_t skip = static_cast<std::size_t>(offset % 16); skip != 0) {
+    if (const std::size_t skip = static_cast<std::size_t>(offset % 16); skip != 0 || n < step) {
         pos = std::min(n, step - skip);
-        vaes_short<Nr>(rk, c, skip, in, out, pos);
+        vaes_short<Nr>(keys, c, skip, in, out, pos);
         c = counter_add(c, (skip + pos + 15) / 16);
     }
+    if (n - pos < step) {
+        if (pos < n) vaes_short<Nr>(keys, c, 0, in + pos, out + pos, n - pos);
+        return;
+    }
+    __m256i rk[Nr + 1];
+#pragma GCC unroll 16
+    for (int r = 0; r <= Nr; ++r) rk[r] = keys[r];
     for (; n - pos >= step; pos += step) {
         __m256i x[M];
         vaes_keystream<Nr, M>(rk, c, x);
@@ -254,7 +278,7 @@ template <int Nr>
         }
         c = counter_add(c, 2 * M);
     }
-    if (pos < n) vaes_short<Nr>(rk, c, 0, in + pos, out + pos, n - pos);
+    if (pos < n) vaes_short<Nr>(keys, c, 0, in + pos, out + pos, n - pos);
 }
 
 }  // namespace atrest::detail

@@ -256,7 +256,7 @@ namespace sm4_x86_aesni_avx2 {
 template <void (*Blocks)(const std::uint8_t*, const std::uint8_t*, std::uint8_t*, std::size_t)>
 void sm4_ctr(const ctr_state& s, std::uint64_t offset, const std::byte* in, std::byte* out, std::size_t n) {
     const std::uint8_t* rk = s.round_keys;
-    ctr_two_pass<two_pass_v256, sm4_batch_blocks>(
+    ctr_two_pass<two_pass_v256, sm4_batch_blocks, true>(
         s, [rk](const std::uint8_t* i, std::uint8_t* o, std::size_t blocks) { Blocks(rk, i, o, blocks); },
         sm4_kernel_blocks, offset, in, out, n);
 }
