@@ -79,17 +79,21 @@ struct constants {
     return _mm256_set1_epi32(static_cast<int>(w));
 }
 
-/// One round on every group: S[I0] ^= round(S[I1] ^ S[I2] ^ S[I3]) with AESENCLAST key `key`.
+/// Two rounds on every group: S[I0] ^= round(S[I1] ^ P), then S[I1] ^= round(P ^ S[I0]), with
+/// P = S[I2] ^ S[I3] shared by both (three XORs for two S-box inputs instead of four).
 template <int G, int I0, int I1, int I2, int I3>
-[[ATREST_SM4_TARGET, gnu::always_inline]] inline void round(__m256i (&x)[G][4], const std::uint8_t* key,
-                                                            const constants& k) noexcept {
-    const __m256i kv = broadcast_word(key);
+[[ATREST_SM4_TARGET, gnu::always_inline]] inline void round_pair(__m256i (&x)[G][4], const std::uint8_t* keys,
+                                                                 const constants& k) noexcept {
+    const __m256i k0 = broadcast_word(keys);
+    const __m256i k1 = broadcast_word(keys + 4);
+    __m256i p[G];
 #pragma GCC unroll 8
     for (int g = 0; g < G; ++g) {
-        // S[I3] is the word the previous round wrote: it joins last, one XOR before the S-box.
-        const __m256i in = _mm256_xor_si256(_mm256_xor_si256(x[g][I1], x[g][I2]), x[g][I3]);
-        x[g][I0] = _mm256_xor_si256(x[g][I0], sm4_t(in, kv, k));
+        p[g] = _mm256_xor_si256(x[g][I2], x[g][I3]);
+        x[g][I0] = _mm256_xor_si256(x[g][I0], sm4_t(_mm256_xor_si256(x[g][I1], p[g]), k0, k));
     }
+#pragma GCC unroll 8
+    for (int g = 0; g < G; ++g) x[g][I1] = _mm256_xor_si256(x[g][I1], sm4_t(_mm256_xor_si256(p[g], x[g][I0]), k1, k));
 }
 
 /// 4×4 transpose of 32-bit words inside each 128-bit lane (its own inverse).
@@ -123,10 +127,8 @@ template <int G>
     }
     const std::uint8_t* keys = rk + sm4_schedule::aes_keys;
     for (int i = 0; i < 32; i += 4) {
-        round<G, 0, 1, 2, 3>(x, keys + 4 * i, k);
-        round<G, 1, 2, 3, 0>(x, keys + 4 * (i + 1), k);
-        round<G, 2, 3, 0, 1>(x, keys + 4 * (i + 2), k);
-        round<G, 3, 0, 1, 2>(x, keys + 4 * (i + 3), k);
+        round_pair<G, 0, 1, 2, 3>(x, keys + 4 * i, k);
+        round_pair<G, 2, 3, 0, 1>(x, keys + 4 * (i + 2), k);
     }
 #pragma GCC unroll 4
     for (int g = 0; g < G; ++g) {
