@@ -64,7 +64,7 @@ template <class C>
         case ctr_kernel::aes_vaes256:
             if constexpr (is_aes_method(C::id)) {
                 constexpr int rounds = static_cast<int>(C::key_size / 4 + 6);
-                return k == ctr_kernel::aes_ni ? &aes_ctr_aesni<rounds> : &aes_ctr_vaes<rounds>;
+                return k == ctr_kernel::aes_ni ? &aes_x86_aesni::ctr<rounds> : &aes_x86_vaes::ctr<rounds>;
             }
             break;
         case ctr_kernel::sm4_aesni_avx2:
