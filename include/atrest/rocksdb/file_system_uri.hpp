@@ -132,9 +132,9 @@ using environment_lookup = std::function<const char*(const char*)>;
     }
     config.data_encryption_method = method::aes128_ctr;
     if (std::filesystem::exists(uri.data_dir / configured_key_manager<>::key_dictionary_name)) {
-        open_settings peek;
+        auto peek = config;
         peek.read_only = true;
-        const auto keys = open_key_manager(config, uri.data_dir, peek);
+        const auto keys = open_key_manager(peek, uri.data_dir);
         for (const auto& k : keys->data_keys()) {
             if (k.id == keys->current_key_id()) config.data_encryption_method = k.method;
         }

@@ -50,11 +50,10 @@ public:
                                          "metadata, or set " + tool_environment::create_if_missing +
                                          "=1 to create it for a new database");
     }
-    open_settings open;
-    open.read_only = uri.read_only;
-    open.warn = warn;
-    return make_encrypted_file_system(
-        std::shared_ptr<configured_key_manager<>>(open_key_manager(settings.config, uri.data_dir, open)));
+    auto config = settings.config;
+    config.read_only = uri.read_only;
+    config.create_if_missing = settings.create_if_missing;
+    return make_encrypted_file_system(open_key_manager(config, uri.data_dir, warn));
 }
 
 namespace detail {

@@ -76,17 +76,12 @@ int main(int argc, char** argv) try {
 
     std::string text;
     for (int i = 0; text.size() < 10000; ++i) text += "record " + std::to_string(i) + " of the consumer's log\n";
-    std::vector<std::byte> bytes(text.size());
-    std::memcpy(bytes.data(), text.data(), text.size());
 
-    {  // Seal: the dictionary entry (data key id, fresh IV) is durable before the file has a byte.
+    {  // Seal: the file is created exclusively, then registered (data key id, fresh IV), then written.
         auto keys = atrest::open_key_manager(config, data);
-        const atrest::file_info info = keys->new_file(sealed.filename().string());
-        atrest::open_encrypted(info, atrest::posix_file(sealed, atrest::open_flags::create_exclusive),
-                               atrest::write_mode::append, [&](auto& file) {
-                                   file.append(bytes);
-                                   file.sync();
-                               });
+        auto file = keys->create(sealed);
+        file.append(text);
+        file.sync();
     }
     const std::string on_disk = read_all(sealed);
     check(on_disk.size() == text.size(), "the sealed file has " + std::to_string(on_disk.size()) + " bytes, not " +
@@ -95,16 +90,15 @@ int main(int argc, char** argv) try {
 
     // Read back at an offset that is no multiple of the 16-byte block, through a new key manager.
     auto keys = atrest::open_key_manager(config, data);
-    const atrest::file_info info = keys->get_file(sealed.filename().string());
-    check(info.method == atrest::method::aes256_ctr, "the dictionary does not record aes256-ctr for the file");
+    const auto file = keys->open(sealed);
+    check(file.method() == atrest::method::aes256_ctr, "the dictionary does not record aes256-ctr for the file");
     constexpr std::size_t offset = 4099;
-    std::vector<std::byte> back(1000);
-    const std::size_t n = atrest::open_encrypted(info, atrest::posix_file(sealed), atrest::write_mode::append,
-                                                 [&](auto& file) { return file.read_at(offset, back); });
-    check(n == back.size() && std::memcmp(back.data(), text.data() + offset, n) == 0,
+    std::string back(1000, '\0');
+    const std::size_t n = file.read(offset, back);
+    check(n == back.size() && back == text.substr(offset, n),
           "the bytes read back at offset " + std::to_string(offset) + " differ from those written");
     std::printf("consumer: sealed %zu bytes in %s with %s, read %zu back at offset %zu: ok (config from %s)\n",
-                text.size(), sealed.c_str(), std::string(atrest::to_string(info.method)).c_str(), n, offset,
+                text.size(), sealed.c_str(), std::string(atrest::to_string(file.method())).c_str(), n, offset,
 #ifdef ATREST_CONSUMER_WITH_CONFIG
                 "TOML, atrest::config"
 #else

@@ -102,9 +102,9 @@ TEST_CASE("ldb writes through atrest: and the writes stay encrypted", "[rocksdb]
     CHECK(files_containing(d.db, value).empty());
     CHECK(files_containing(d.db, encrypted_database::prefix).empty());
     // The tool kept the database's method (ATREST_METHOD unset): every file is aes256-ctr.
-    atrest::open_settings peek;
+    auto peek = d.config();
     peek.read_only = true;
-    const auto keys = atrest::open_key_manager(d.config(), d.db, peek);
+    const auto keys = atrest::open_key_manager(peek, d.db);
     REQUIRE(!keys->files().empty());
     for (const auto& [path, entry] : keys->files()) {
         INFO(path);

@@ -119,7 +119,7 @@ TEST_CASE("settings_from_environment: a config file or a master key file, exactl
           "ATREST_CREATE_IF_MISSING = \"yes\": accepted: 1 or true");
     fails({{"ATREST_CONFIG", (d.dir / "missing.toml").string()}}, errc::not_found, "missing.toml");
     write_master_key_file(d.dir / "other.key", 99);
-    fails({{"ATREST_MASTER_KEY_FILE", (d.dir / "other.key").string()}}, errc::wrong_key, "wrong master key");
+    fails({{"ATREST_MASTER_KEY_FILE", (d.dir / "other.key").string()}}, errc::wrong_key, "wrong key");
 }
 
 TEST_CASE("FileSystem::CreateFromString opens an encrypted database through the registry", "[rocksdb][plugin][registry]") {
@@ -184,7 +184,7 @@ TEST_CASE("FileSystem::CreateFromString opens an encrypted database through the 
     CHECK(missing.ToString().find("ATREST_CREATE_IF_MISSING=1") != std::string::npos);
     CHECK(!std::filesystem::exists(fresh));
     const auto read_only_missing = rocksdb::FileSystem::CreateFromString(config, "atrest-ro:" + fresh.string(), &fs);
-    CHECK(read_only_missing.ToString().find("does not exist") != std::string::npos);
+    CHECK(read_only_missing.ToString().find("no atrest metadata") != std::string::npos);
     {
         const scoped_env create(std::map<std::string, std::string>{{"ATREST_CREATE_IF_MISSING", "1"}});
         REQUIRE(rocksdb::FileSystem::CreateFromString(config, "atrest:" + fresh.string(), &fs).ok());
