@@ -33,12 +33,7 @@ namespace detail {
 
 /// `e` with `prefix` in front of its message and the same kind.
 [[nodiscard]] inline error with_location(const error& e, const std::string& prefix) {
-    std::string text = e.what();
-    const std::string suffix = ": " + e.code().message();  // std::system_error appends it; drop it
-    if (text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0) {
-        text.resize(text.size() - suffix.size());
-    }
-    return error(e.kind(), prefix + text);
+    return error(e.kind(), prefix + e.what());
 }
 
 /// The value as the text `config_builder::set` reads, after checking its TOML type.

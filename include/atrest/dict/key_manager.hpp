@@ -18,6 +18,7 @@
 #include <atrest/cipher/cipher_policy.hpp>
 #include <atrest/detail/posix.hpp>
 #include <atrest/detail/random.hpp>
+#include <atrest/detail/steps.hpp>
 #include <atrest/dict/clock_policy.hpp>
 #include <atrest/dict/dictionary_store.hpp>
 #include <atrest/dict/file_dictionary.hpp>
@@ -115,9 +116,11 @@ public:
         require_file_name(name, "create");
         const auto real = path_of(name);
         posix_file file(real, open_flags::create_exclusive);
+        detail::step("create:file-created");
         file_info info;
         try {
             info = new_file_named(name);
+            detail::step("create:entry-committed");
             detail::posix::fsync_dir(real.parent_path());
         } catch (...) {
             (void)detail::posix::unlink_path(real);
@@ -148,6 +151,7 @@ public:
             const auto from = path_of(name_of(src));
             const auto to = path_of(name_of(dst));
             detail::posix::rename_path(from, to);
+            detail::step("rename:file-renamed");
             dst_dir = to.parent_path();
             try {  // the rename happened: a failed fsync must not record it as not done
                 detail::posix::fsync_dir(dst_dir);
@@ -163,7 +167,10 @@ public:
     /// exist (`errc::already_exists`), so no live file's entry is ever replaced.
     void link(const std::filesystem::path& src, const std::filesystem::path& dst) {
         const auto to = path_of(name_of(dst));
-        link_file(src, dst, [&] { detail::posix::link_path(path_of(name_of(src)), to); });
+        link_file(src, dst, [&] {
+            detail::posix::link_path(path_of(name_of(src)), to);
+            detail::step("link:file-linked");
+        });
         detail::posix::fsync_dir(to.parent_path());
     }
 
@@ -176,6 +183,7 @@ public:
         const auto real = path_of(name);
         const bool existed = detail::posix::unlink_path(real);
         if (existed) detail::posix::fsync_dir(real.parent_path());
+        detail::step("remove:file-removed");
         delete_file(path);
         return existed;
     }
@@ -218,11 +226,13 @@ public:
         std::shared_lock collect(m_collect_mutex);  // src's key must outlive the copy of its entry
         const auto entry = m_files->get(s);
         const auto previous = m_files->get(d);
+        detail::step("link:entry-read");
         if (entry) {
             commit({op(detail::file_dict::record_type::put, d, *entry)});
         } else if (previous) {
             commit({remove_op(d)});
         }
+        detail::step("link:entry-committed");
         try {
             std::forward<LinkFn>(do_link)();
         } catch (...) {
@@ -256,10 +266,17 @@ public:
             std::forward<RenameFn>(do_rename)();
             return;
         }
+        const auto identity = detail::posix::identity_of(path_of(s));
+        if (identity && identity == detail::posix::identity_of(path_of(d))) {
+            // Two hard links of one file: rename(2) leaves both names in place, and both already
+            // have the file's entry. Recording a move would strand src's name without one.
+            std::forward<RenameFn>(do_rename)();
+            return;
+        }
         std::shared_lock collect(m_collect_mutex);  // src's key stays while dst takes its entry
-        file_dictionary_op step{detail::file_dict::record_type::rename_begin, {}, {},
-                                {s, d, detail::posix::identity_of(path_of(s))}};
+        file_dictionary_op step{detail::file_dict::record_type::rename_begin, {}, {}, {s, d, identity}};
         commit({step});
+        detail::step("rename:begun");
         try {
             std::forward<RenameFn>(do_rename)();
         } catch (...) {
@@ -272,6 +289,7 @@ public:
         }
         step.type = detail::file_dict::record_type::rename_commit;
         commit({step}, commit_mode::owed);  // the file moved: dst's entry follows even if this throws
+        detail::step("rename:committed");
     }
 
     // ---- data keys
