@@ -167,3 +167,61 @@ TEST_CASE("snapshot-only files round-trip and refuse appended records", "[dict][
     fd::encode_put(bytes, "y", entry(9, 2), chain);
     CHECK(expect_error([&] { (void)fd::parse_file(bytes, mac_key, "f"); }).code() == atrest::errc::corrupt);
 }
+
+TEST_CASE("a flipped bit in a record's length is corruption unless the record really is the last", "[dict][format]") {
+    const auto s = make_sample();
+    // Every appended record but the last: a length that now runs past the end (or anywhere else)
+    // must not be taken for a torn final write, which would silently drop the records after it.
+    for (std::size_t r = 0; r + 2 < s.record_ends.size(); ++r) {
+        const std::size_t start = s.record_ends[r];
+        for (int bit : {0, 7, 12, 20, 30}) {
+            INFO("record at " << start << ", bit " << bit);
+            auto flipped = s.bytes;
+            auto length = atrest::detail::load_le<std::uint32_t>(flipped.data() + start);
+            length ^= std::uint32_t{1} << bit;
+            atrest::detail::store_le(flipped.data() + start, length);
+            const auto e = expect_error([&] { (void)fd::parse_file(flipped, mac_key, "/d/file.dict"); });
+            CHECK(e.code() == atrest::errc::corrupt);
+            CHECK(std::string(e.what()).find("offset " + std::to_string(start)) != std::string::npos);
+            CHECK(std::string(e.what()).find("intact record follows") != std::string::npos);
+        }
+    }
+    // The last record: the same flip is indistinguishable from a torn write, and is dropped.
+    const std::size_t last = s.record_ends[s.record_ends.size() - 2];
+    auto flipped = s.bytes;
+    flipped[last + 2] ^= std::byte{0x10};
+    const auto r = fd::parse_file(flipped, mac_key, "f");
+    CHECK(r.torn_tail);
+    CHECK(r.valid_length == last);
+}
+
+TEST_CASE("rename records: begin leaves entries alone, commit moves, abort forgets; pending ones survive a snapshot",
+          "[dict][format]") {
+    fd::entry_map snapshot{{"src", entry(1, 0)}, {"dst", entry(2, 16)}, {"other", entry(3, 32)}};
+    const fd::pending_rename carried{"other", "gone", atrest::detail::posix::file_identity{7, 9}};
+    const auto encoded = fd::encode_file(fd::version_log, snapshot, {carried}, mac_key);
+    fd::mac_chain chain(mac_key, fd::make_header(fd::version_log));
+    chain.reset_to(encoded.last_mac);
+    auto bytes = encoded.bytes;
+    const fd::pending_rename r{"src", "dst", atrest::detail::posix::file_identity{1, 42}};
+    fd::encode_rename(bytes, fd::record_type::rename_begin, r, chain);
+    auto parsed = fd::parse_file(bytes, mac_key, "f");
+    CHECK(parsed.entries == snapshot);
+    REQUIRE(parsed.pending.size() == 2);
+    CHECK(parsed.pending[0] == carried);
+    CHECK(parsed.pending[1] == r);
+
+    auto committed = bytes;
+    fd::mac_chain chain2(mac_key, fd::make_header(fd::version_log));
+    chain2.reset_to(chain.last());
+    fd::encode_rename(committed, fd::record_type::rename_commit, r, chain);
+    parsed = fd::parse_file(committed, mac_key, "f");
+    CHECK(parsed.entries.at("dst") == entry(1, 0));
+    CHECK_FALSE(parsed.entries.contains("src"));
+    CHECK(parsed.pending.size() == 1);
+
+    fd::encode_rename(bytes, fd::record_type::rename_abort, r, chain2);
+    parsed = fd::parse_file(bytes, mac_key, "f");
+    CHECK(parsed.entries == snapshot);
+    CHECK(parsed.pending == fd::pending_list{carried});
+}
