@@ -75,7 +75,7 @@ using model = std::map<std::string, std::optional<std::array<std::byte, 16>>>;
 
 }  // namespace
 
-TEST_CASE("SIGKILL at random points never loses an acknowledged entry", "[key_manager][crash]") {
+TEST_CASE("SIGKILL at random points never loses an acknowledged entry", "[key_manager][crash][threads]") {
     temp_dir dir;
     model expected;  // path -> IV of its entry, or nullopt
     std::mt19937 rng(4242);

@@ -155,7 +155,7 @@ TEST_CASE("a rename onto an existing file is settled by where the file is after 
 }
 
 TEST_CASE("link and rename cannot race with collect_unused_keys into an entry without its key",
-          "[key_manager][failure]") {
+          "[key_manager][failure][threads]") {
     temp_dir dir;
     manual_clock clock;
     atrest::key_manager<memory_key, atrest::posix_store, manual_clock> km(dir.path(), master(1), encrypted(), {}, clock);

@@ -271,7 +271,7 @@ TEST_CASE("the log is compacted when removals pass the threshold", "[key_manager
     CHECK(parsed.entries.size() == 2);
 }
 
-TEST_CASE("concurrent writers share fsyncs and every acknowledged entry is kept", "[key_manager][concurrency]") {
+TEST_CASE("concurrent writers share fsyncs and every acknowledged entry is kept", "[key_manager][concurrency][threads]") {
     temp_dir dir;
     auto plan = std::make_shared<fault_plan>();
     constexpr int threads = 8, per_thread = 40;

@@ -94,7 +94,7 @@ TEST_CASE("prometheus_metrics starts at zero and renders every family", "[metric
     CHECK(t.samples.at(hist + "_sum{type=\"file_dictionary\",operation=\"read\"}") == "0.000000000");
 }
 
-TEST_CASE("prometheus_metrics counts values fed from several threads", "[metrics]") {
+TEST_CASE("prometheus_metrics counts values fed from several threads", "[metrics][threads]") {
     atrest::prometheus_metrics m;
     atrest::prometheus_metrics handle = m;  // copies share the registry
     static constexpr int threads = 4;

@@ -146,9 +146,9 @@ inline constexpr std::string_view purpose = "atrest key dictionary";
 
 /// header || sealed || CRC32C(header || sealed).
 [[nodiscard]] inline std::vector<std::byte> encode_file(std::span<const std::byte> header, std::span<const std::byte> sealed) {
-    std::vector<std::byte> out(header.begin(), header.end());
-    out.insert(out.end(), sealed.begin(), sealed.end());
-    out.resize(out.size() + 4);
+    std::vector<std::byte> out(header.size() + sealed.size() + 4);
+    std::copy(header.begin(), header.end(), out.begin());
+    std::copy(sealed.begin(), sealed.end(), out.begin() + static_cast<std::ptrdiff_t>(header.size()));
     store_le(out.data() + out.size() - 4, crc32c(std::span(out).first(out.size() - 4)));
     return out;
 }
