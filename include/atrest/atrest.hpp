@@ -8,7 +8,9 @@
 #include <atrest/file.hpp>
 #include <atrest/keywrap.hpp>
 #include <atrest/master_key.hpp>
-#include <atrest/metrics/metrics_policy.hpp>
+#include <atrest/diagnostics.hpp>
+#include <atrest/metrics/concepts.hpp>
+#include <atrest/metrics/no_metrics.hpp>
 #include <atrest/metrics/prometheus_metrics.hpp>
 #include <atrest/secret_bytes.hpp>
 #include <atrest/version.hpp>

@@ -4,7 +4,7 @@
 // microseconds, where TiKV's double arithmetic is exact), and try_parse_duration agrees.
 #include "fuzz_support.hpp"
 
-#include <atrest/cipher/method.hpp>
+#include <atrest/cipher/methods.hpp>
 #include <atrest/config/duration.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -42,3 +42,11 @@ static_assert(atrest::aes128_ctr::key_size == 16 && atrest::aes192_ctr::key_size
               atrest::aes256_ctr::key_size == 32 && atrest::sm4_ctr::key_size == 16);
 static_assert(atrest::to_string(atrest::method::aes128_ctr) == "aes128-ctr");
 static_assert(sizeof(atrest::method) == 1);
+
+// Everything about methods follows from the one list of policies.
+static_assert(atrest::all_methods.size() == atrest::method_policies::size);
+static_assert(atrest::to_string(atrest::method::sm4_ctr) == "sm4-ctr");
+static_assert(atrest::to_string(atrest::method::unknown) == "unknown");
+static_assert(atrest::to_string(static_cast<atrest::method>(200)) == "unknown");
+static_assert(atrest::key_size_of(atrest::method::aes192_ctr) == 24);
+static_assert(atrest::key_size_of(atrest::method::plaintext) == 0);

@@ -1,6 +1,6 @@
 // Which types model the dictionary-store, clock and metrics policy concepts. Compiling is the test.
 #include <atrest/dict.hpp>
-#include <atrest/metrics/metrics_policy.hpp>
+#include <atrest/metrics/no_metrics.hpp>
 
 #include <chrono>
 

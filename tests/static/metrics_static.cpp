@@ -1,5 +1,5 @@
 // Which types model atrest::metrics_policy. Compiling is the test.
-#include <atrest/metrics/metrics_policy.hpp>
+#include <atrest/metrics/no_metrics.hpp>
 #include <atrest/metrics/prometheus_metrics.hpp>
 
 #include <chrono>

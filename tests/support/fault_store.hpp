@@ -3,7 +3,7 @@
 // followed by a failure, or a "crash" after N more bytes (the rest of that write is lost and every
 // later call fails, as if the process had died). The state is shared so a test keeps a handle
 // after moving the store into a key manager.
-#include <atrest/dict/dictionary_store.hpp>
+#include <atrest/dict/posix_store.hpp>
 
 #include <algorithm>
 #include <cerrno>

@@ -10,7 +10,7 @@
 /// `set_ctr_implementation`), counters are encrypted in batches with Botan's block cipher and
 /// XORed into the data (kernels/two_pass.hpp). No allocation per call, one indirect call per call.
 
-#include <atrest/cipher/cipher_policy.hpp>
+#include <atrest/cipher/methods.hpp>
 #include <atrest/cipher/kernels/ctr_kernel.hpp>
 #include <atrest/cipher/kernels/ctr_state.hpp>
 #include <atrest/cipher/kernels/two_pass.hpp>

@@ -5,7 +5,7 @@
 /// what is accepted — instead of silently running unencrypted. No dependency beyond the core; the
 /// TOML reader (`toml_config.hpp`, target `atrest::config`) feeds the same checks.
 
-#include <atrest/cipher/method.hpp>
+#include <atrest/cipher/methods.hpp>
 #include <atrest/config/duration.hpp>
 #include <atrest/dict/options.hpp>
 #include <atrest/error.hpp>

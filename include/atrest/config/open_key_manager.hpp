@@ -10,7 +10,7 @@
 #include <atrest/master_key/file_master_key.hpp>
 #include <atrest/master_key/plaintext_master_key.hpp>
 #include <atrest/master_key/with_previous.hpp>
-#include <atrest/metrics/metrics_policy.hpp>
+#include <atrest/metrics/no_metrics.hpp>
 
 #include <filesystem>
 #include <memory>

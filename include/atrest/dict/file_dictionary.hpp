@@ -13,10 +13,10 @@
 /// - Records that must take effect whether or not they reach the disk (the outcome of a rename
 ///   whose file already moved) are applied in memory and written before anything else.
 
-#include <atrest/dict/dictionary_store.hpp>
+#include <atrest/dict/posix_store.hpp>
 #include <atrest/dict/log_format.hpp>
 #include <atrest/dict/options.hpp>
-#include <atrest/metrics/metrics_policy.hpp>
+#include <atrest/metrics/no_metrics.hpp>
 #include <atrest/secret_bytes.hpp>
 
 #include <atomic>

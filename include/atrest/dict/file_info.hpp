@@ -2,7 +2,7 @@
 /// `atrest::file_info`: what the key manager hands a storage engine for one file. Its own header
 /// so the file layer (`open_encrypted`) can take it without pulling in the key manager.
 
-#include <atrest/cipher/method.hpp>
+#include <atrest/cipher/methods.hpp>
 #include <atrest/secret_bytes.hpp>
 
 #include <array>

@@ -5,7 +5,7 @@
 /// key (errc::wrong_key), and the header is the seal's associated data so format version and
 /// purpose cannot be swapped. docs/format.md has every byte.
 
-#include <atrest/cipher/cipher_policy.hpp>
+#include <atrest/cipher/methods.hpp>
 #include <atrest/detail/crc32c.hpp>
 #include <atrest/detail/endian.hpp>
 #include <atrest/error.hpp>

@@ -15,20 +15,20 @@
 /// names (`new_file`, `get_file`, `delete_file`, `link_file`, `rename_file`) in the documented
 /// order. docs/format.md says what each order guarantees after a crash.
 
-#include <atrest/cipher/cipher_policy.hpp>
+#include <atrest/cipher/methods.hpp>
 #include <atrest/detail/posix.hpp>
 #include <atrest/detail/random.hpp>
 #include <atrest/detail/steps.hpp>
-#include <atrest/dict/clock_policy.hpp>
-#include <atrest/dict/dictionary_store.hpp>
+#include <atrest/dict/system_clock.hpp>
+#include <atrest/dict/posix_store.hpp>
 #include <atrest/dict/file_dictionary.hpp>
 #include <atrest/dict/file_info.hpp>
 #include <atrest/dict/key_dictionary.hpp>
 #include <atrest/dict/options.hpp>
 #include <atrest/file/data_file.hpp>
 #include <atrest/file/posix_file.hpp>
-#include <atrest/master_key/master_key_source.hpp>
-#include <atrest/metrics/metrics_policy.hpp>
+#include <atrest/master_key/sealed_blob.hpp>
+#include <atrest/metrics/no_metrics.hpp>
 #include <atrest/secret_bytes.hpp>
 
 #include <array>

@@ -7,7 +7,7 @@
 /// kept inside the sealed key dictionary: a changed, swapped, reordered or foreign entry fails
 /// authentication instead of being used.
 
-#include <atrest/cipher/method.hpp>
+#include <atrest/cipher/methods.hpp>
 #include <atrest/detail/botan_compat.hpp>
 #include <atrest/detail/crc32c.hpp>
 #include <atrest/detail/endian.hpp>

@@ -4,7 +4,7 @@
 /// extends this struct with the master-key sections), and the file dictionary reads its part of
 /// them from here too.
 
-#include <atrest/cipher/method.hpp>
+#include <atrest/cipher/methods.hpp>
 
 #include <chrono>
 #include <cstdint>

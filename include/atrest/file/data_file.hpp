@@ -5,7 +5,7 @@
 /// call into code compiled for that cipher (`encrypted_file<C, posix_file>`), and none per block.
 /// Experts who want no indirect call at all use `open_encrypted` and `encrypted_file` directly.
 
-#include <atrest/cipher/dispatch.hpp>
+#include <atrest/cipher/methods.hpp>
 #include <atrest/dict/file_info.hpp>
 #include <atrest/file/encrypted_file.hpp>
 #include <atrest/file/posix_file.hpp>

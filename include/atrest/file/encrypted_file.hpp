@@ -10,10 +10,10 @@
 /// `errc::keystream_reuse`; a file that must be rewritten or recycled is opened with
 /// `write_mode::rewrite` and a FRESH IV, which starts a new keystream and truncates the file.
 
-#include <atrest/cipher/cipher_policy.hpp>
+#include <atrest/cipher/methods.hpp>
 #include <atrest/cipher/ctr_stream.hpp>
 #include <atrest/error.hpp>
-#include <atrest/file/file_policy.hpp>
+#include <atrest/file/concepts.hpp>
 #include <atrest/file/posix_file.hpp>
 
 #include <algorithm>

@@ -4,10 +4,10 @@
 /// of the matching policy; everything the caller does with it (the whole I/O path) is compiled
 /// per policy and never branches on the method again.
 
-#include <atrest/cipher/dispatch.hpp>
+#include <atrest/cipher/methods.hpp>
 #include <atrest/dict/file_info.hpp>
 #include <atrest/file/encrypted_file.hpp>
-#include <atrest/file/file_policy.hpp>
+#include <atrest/file/concepts.hpp>
 
 #include <functional>
 #include <span>

@@ -4,7 +4,7 @@
 
 #include <atrest/detail/posix.hpp>
 #include <atrest/error.hpp>
-#include <atrest/file/file_policy.hpp>
+#include <atrest/file/concepts.hpp>
 
 #include <cerrno>
 #include <cstddef>

@@ -6,7 +6,7 @@
 #include <atrest/detail/botan_compat.hpp>
 #include <atrest/detail/random.hpp>
 #include <atrest/error.hpp>
-#include <atrest/keywrap/key_wrap_policy.hpp>
+#include <atrest/keywrap/concepts.hpp>
 #include <atrest/secret_bytes.hpp>
 
 #include <botan/exceptn.h>

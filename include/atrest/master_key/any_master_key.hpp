@@ -4,7 +4,7 @@
 /// configuration. The virtual call happens only when the key dictionary is opened or re-sealed,
 /// never in the I/O path.
 
-#include <atrest/master_key/master_key_source.hpp>
+#include <atrest/master_key/sealed_blob.hpp>
 
 #include <memory>
 #include <span>

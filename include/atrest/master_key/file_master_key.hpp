@@ -4,7 +4,7 @@
 /// the rule (never the content). The hex is read into secret memory and the key kept there.
 
 #include <atrest/detail/posix.hpp>
-#include <atrest/master_key/master_key_source.hpp>
+#include <atrest/master_key/sealed_blob.hpp>
 #include <atrest/master_key/memory_master_key.hpp>
 
 #include <cstdio>

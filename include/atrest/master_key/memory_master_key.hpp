@@ -4,7 +4,7 @@
 /// appended to the caller's associated data so it cannot be swapped.
 
 #include <atrest/keywrap/aes256_gcm_wrap.hpp>
-#include <atrest/master_key/master_key_source.hpp>
+#include <atrest/master_key/sealed_blob.hpp>
 
 #include <string>
 #include <utility>

@@ -4,7 +4,7 @@
 /// encryption with it unless insecure mode is explicitly allowed, and replaces exposed keys as
 /// soon as a secure master key takes over.
 
-#include <atrest/master_key/master_key_source.hpp>
+#include <atrest/master_key/sealed_blob.hpp>
 
 namespace atrest {
 

@@ -3,7 +3,7 @@
 /// current one reports `wrong_key` (never on a damaged blob), and success through it is reported
 /// as `needs_reseal` so the key manager re-seals under the current key at once.
 
-#include <atrest/master_key/master_key_source.hpp>
+#include <atrest/master_key/sealed_blob.hpp>
 
 #include <utility>
 

@@ -5,7 +5,7 @@
 /// from its I/O paths; only `render()` (a scrape) allocates.
 
 #include <atrest/error.hpp>
-#include <atrest/metrics/metrics_policy.hpp>
+#include <atrest/metrics/no_metrics.hpp>
 
 #include <algorithm>
 #include <array>

@@ -11,10 +11,10 @@
 /// that is gone, or an empty file without one (the order of each call is documented on it and in
 /// docs/rocksdb.md). Names come from the key manager (`name_of`), the one owner of that rule.
 
-#include <atrest/cipher/dispatch.hpp>
+#include <atrest/cipher/methods.hpp>
 #include <atrest/file/encrypted_file.hpp>
 #include <atrest/rocksdb/encrypted_files.hpp>
-#include <atrest/rocksdb/file_key_manager.hpp>
+#include <atrest/rocksdb/concepts.hpp>
 #include <atrest/rocksdb/io_status.hpp>
 
 #include <rocksdb/env.h>

@@ -8,7 +8,7 @@
 /// RocksDB's `scratch` buffer with the file's `ctr_stream`; a result that points elsewhere (mmap
 /// reads) is copied into `scratch` first, since mapped pages must not be written.
 
-#include <atrest/cipher/cipher_policy.hpp>
+#include <atrest/cipher/methods.hpp>
 #include <atrest/cipher/ctr_stream.hpp>
 #include <atrest/error.hpp>
 #include <atrest/file/encrypted_file.hpp>

@@ -22,7 +22,7 @@
 /// or call `set_ctr_implementation(ctr_implementation::botan)` before the streams are made.
 
 #include <atrest/cipher/kernels/cpu.hpp>
-#include <atrest/cipher/method.hpp>
+#include <atrest/cipher/methods.hpp>
 #include <atrest/error.hpp>
 
 #include <atomic>

@@ -1,6 +1,7 @@
 #pragma once
-/// The metrics policy family: the key manager reports TiKV's encryption metrics through a policy
-/// type, so an engine plugs in its own registry and the default (`no_metrics`) compiles away.
+/// The metrics policy family's concept: the key manager reports TiKV's encryption metrics through
+/// a policy type, so an engine plugs in its own registry and the default (`no_metrics`) compiles
+/// away. Models: no_metrics.hpp, prometheus_metrics.hpp; checks: tests/static/metrics_static.cpp.
 
 #include <chrono>
 #include <concepts>
@@ -32,16 +33,5 @@ concept metrics_policy = requires(M& m, bool flag, std::size_t count, meta_file 
     m.set_meta_file_size(file, bytes);          // size of each metadata file
     m.observe_meta_duration(file, op, elapsed); // time spent on metadata I/O
 };
-
-/// Reports nothing; every call is an empty inline function.
-struct no_metrics final {
-    void set_initialized(bool) noexcept {}
-    void set_data_key_count(std::size_t) noexcept {}
-    void set_encrypted_file_count(std::size_t) noexcept {}
-    void set_meta_file_size(meta_file, std::uint64_t) noexcept {}
-    void observe_meta_duration(meta_file, meta_operation, std::chrono::nanoseconds) noexcept {}
-};
-
-static_assert(metrics_policy<no_metrics>);
 
 }  // namespace atrest

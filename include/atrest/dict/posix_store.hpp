@@ -1,10 +1,9 @@
 #pragma once
-/// The dictionary-store policy family: how the key manager reads and writes its two metadata
-/// files. A policy rather than hard-wired POSIX calls so tests can inject ENOSPC, EIO, short
-/// writes and crashes at any byte, and engines with their own I/O layer can route metadata
-/// through it.
+/// `atrest::posix_store`: the default dictionary store (dict/concepts.hpp), metadata on a POSIX
+/// file system.
 
 #include <atrest/detail/posix.hpp>
+#include <atrest/dict/concepts.hpp>
 #include <atrest/error.hpp>
 
 #include <cerrno>
@@ -18,26 +17,6 @@
 #include <vector>
 
 namespace atrest {
-
-/// What the key manager needs from metadata storage. Every call names the file; failures throw
-/// `atrest::error`. `replace` must be atomic (old or new contents after a crash, never a mix);
-/// `append` + `sync` must make the appended bytes durable before `sync` returns. `read` of
-/// something that is not a regular file (a FIFO, a directory) is an error, never a hang.
-template <class S>
-concept dictionary_store = requires(S& s, const std::filesystem::path& p, std::span<const std::byte> data,
-                                    std::uint64_t size) {
-    { s.read(p) } -> std::same_as<std::optional<std::vector<std::byte>>>;  // nullopt: file does not exist
-    s.replace(p, data);          // atomic: temp file, fsync, rename, fsync directory
-    s.append(p, data);           // at the current end of the file
-    s.sync(p);                   // durability barrier for earlier appends
-    s.truncate(p, size);         // drop a failed append's partial bytes
-    s.remove_temporaries(p);     // what an interrupted `replace` of p left behind (writable open, under the lock)
-};
-
-/// Optional: a store that can lock the data directory for one writer. The key manager calls
-/// `lock(path)` on a writable open when the store has it; the lock lasts as long as the store.
-template <class S>
-concept lockable_store = requires(S& s, const std::filesystem::path& p) { s.lock(p); };
 
 /// Metadata on a POSIX file system. Keeps one append descriptor per file so an append is one
 /// write(2) and a commit one fsync(2). Thread-safe.

@@ -1,11 +1,11 @@
 #pragma once
-/// The master-key source family: whatever seals the key dictionary. A sealed blob is
-/// self-describing (its first byte names the backend that made it), so a source can tell "not my
-/// blob" (errc::wrong_key, which lets a previous master key be tried) from "damaged"
-/// (errc::corrupt). docs/format.md lists the blob layouts.
+/// Sealed master-key blobs are self-describing: their first byte names the backend that made it,
+/// so a source can tell "not my blob" (errc::wrong_key, which lets a previous master key be tried)
+/// from "damaged" (errc::corrupt). docs/format.md lists the blob layouts.
 
+#include <atrest/diagnostics.hpp>
 #include <atrest/error.hpp>
-#include <atrest/secret_bytes.hpp>
+#include <atrest/master_key/concepts.hpp>
 
 #include <concepts>
 #include <cstdint>
@@ -16,9 +16,6 @@
 #include <vector>
 
 namespace atrest {
-
-/// Warnings for the embedding program (a library never writes to stderr).
-using diagnostic_sink = std::function<void(std::string_view message)>;
 
 /// First byte of every sealed blob.
 enum class sealed_backend : std::uint8_t { plaintext = 1, local_key = 2, kms = 3 };
@@ -31,21 +28,6 @@ enum class sealed_backend : std::uint8_t { plaintext = 1, local_key = 2, kms = 3
     }
     return "unknown backend";
 }
-
-/// What `open` recovered; `needs_reseal` says a previous master key was needed, so the caller
-/// should seal again under the current one.
-struct unsealed {
-    secret_bytes data;
-    bool needs_reseal = false;
-};
-
-template <class S>
-concept master_key_source = requires(S& s, const S& cs, std::span<const std::byte> data, std::span<const std::byte> aad) {
-    { s.seal(data, aad) } -> std::same_as<std::vector<std::byte>>;
-    { s.open(data, aad) } -> std::same_as<unsealed>;
-    { cs.describe() } -> std::convertible_to<std::string>;  // names the source, never its key
-    { cs.is_secure() } -> std::convertible_to<bool>;        // false only when nothing is protected
-};
 
 namespace detail {
 
