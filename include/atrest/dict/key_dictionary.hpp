@@ -9,6 +9,9 @@
 #include <atrest/detail/crc32c.hpp>
 #include <atrest/detail/endian.hpp>
 #include <atrest/error.hpp>
+
+#include <gsl/narrow>
+#include <gsl/util>
 #include <atrest/secret_bytes.hpp>
 
 #include <algorithm>
@@ -73,7 +76,7 @@ inline constexpr std::string_view purpose = "atrest key dictionary";
     std::memcpy(h.data(), magic.data(), magic.size());
     h[8] = static_cast<std::byte>(version);
     if (sealed_size > 0xffff'ffffu) throw error(errc::invalid_argument, "key dictionary larger than 4 GiB");
-    store_le(h.data() + 12, static_cast<std::uint32_t>(sealed_size));
+    store_le(h.data() + 12, gsl::narrow_cast<std::uint32_t>(sealed_size));
     return h;
 }
 
@@ -86,7 +89,7 @@ inline constexpr std::string_view purpose = "atrest key dictionary";
     *p++ = static_cast<std::byte>(contents_version);
     store_le(p, s.current_key_id), p += 8;
     std::memcpy(p, s.file_dictionary_mac_key->data(), mac_key_size), p += mac_key_size;
-    store_le(p, static_cast<std::uint32_t>(s.keys.size())), p += 4;
+    store_le(p, gsl::narrow<std::uint32_t>(s.keys.size())), p += 4;
     for (const auto& [id, k] : s.keys) {
         store_le(p, id), p += 8;
         *p++ = static_cast<std::byte>(k.method);
@@ -95,7 +98,7 @@ inline constexpr std::string_view purpose = "atrest key dictionary";
         *p++ = static_cast<std::byte>(k.key->size());
         std::memcpy(p, k.key->data(), k.key->size()), p += k.key->size();
     }
-    store_le(p, static_cast<std::uint32_t>(s.retired_ids.size())), p += 4;
+    store_le(p, gsl::narrow<std::uint32_t>(s.retired_ids.size())), p += 4;
     for (auto id : s.retired_ids) store_le(p, id), p += 8;
     return out;
 }

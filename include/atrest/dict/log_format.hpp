@@ -14,6 +14,9 @@
 #include <atrest/detail/posix.hpp>
 #include <atrest/error.hpp>
 
+#include <gsl/narrow>
+#include <gsl/util>
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -127,7 +130,7 @@ inline void put_u64(std::vector<std::byte>& out, std::uint64_t v) {
 }
 inline void put_path(std::vector<std::byte>& out, std::string_view path) {
     if (path.size() > 0xffff'ffffu) throw error(errc::invalid_argument, "path longer than 4 GiB");
-    put_u32(out, static_cast<std::uint32_t>(path.size()));
+    put_u32(out, gsl::narrow_cast<std::uint32_t>(path.size()));
     const auto* p = reinterpret_cast<const std::byte*>(path.data());
     out.insert(out.end(), p, p + path.size());
 }
@@ -158,7 +161,7 @@ inline void put_entry(std::vector<std::byte>& out, std::string_view path, const 
 inline void finish_record(std::vector<std::byte>& out, std::size_t start, mac_chain& chain) {
     const std::size_t body_size = out.size() - start - frame_size + mac_size;
     if (body_size > max_body) throw error(errc::invalid_argument, "file dictionary record larger than 2 GiB");
-    store_le(out.data() + start, static_cast<std::uint32_t>(body_size));
+    store_le(out.data() + start, gsl::narrow_cast<std::uint32_t>(body_size));
     const auto mac = chain.next(std::span(out).subspan(start, 4), std::span(out).subspan(start + frame_size));
     out.insert(out.end(), mac.begin(), mac.end());
     const auto crc = crc32c_extend(crc32c(std::span(out).subspan(start, 4)), std::span(out).subspan(start + frame_size));
@@ -215,10 +218,10 @@ struct encoded_file {
     mac_chain chain(hmac_key, header);
     encoded_file out{{header.begin(), header.end()}, {}};
     const auto start = begin_record(out.bytes, record_type::snapshot);
-    put_u32(out.bytes, static_cast<std::uint32_t>(entries.size()));
+    put_u32(out.bytes, gsl::narrow<std::uint32_t>(entries.size()));
     for (const auto& [path, entry] : entries) put_entry(out.bytes, path, entry);
     if (!pending.empty()) {
-        put_u32(out.bytes, static_cast<std::uint32_t>(pending.size()));
+        put_u32(out.bytes, gsl::narrow<std::uint32_t>(pending.size()));
         for (const auto& p : pending) put_pending(out.bytes, p);
     }
     finish_record(out.bytes, start, chain);

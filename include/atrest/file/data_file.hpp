@@ -10,6 +10,8 @@
 #include <atrest/file/encrypted_file.hpp>
 #include <atrest/file/posix_file.hpp>
 
+#include <gsl/assert>
+
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -42,6 +44,7 @@ public:
     /// Reads and decrypts the bytes at `offset` into `out`; returns fewer than `out.size()` only at
     /// the end of the file. Thread-safe with other reads.
     [[nodiscard]] std::size_t read(std::uint64_t offset, std::span<std::byte> out) const {
+        Expects(m_impl);  // not moved from
         return m_impl->read(offset, out);
     }
     /// The same into characters (a `std::string` or `std::vector<char>` buffer).
@@ -52,6 +55,7 @@ public:
     /// Encrypts `data` and writes it at the end. On failure `size()` says what reached the file.
     void append(std::span<const std::byte> data) {
         require_append("append");
+        Expects(m_impl);  // not moved from
         m_impl->append(data);
     }
     /// The same from characters: a `std::string`, `std::string_view` or `std::vector<char>`.
@@ -64,17 +68,22 @@ public:
     /// plaintext again if this throws).
     void append_in_place(std::span<std::byte> data) {
         require_append("append_in_place");
+        Expects(m_impl);  // not moved from
         m_impl->append_in_place(data);
     }
 
     /// fsync: everything appended so far is durable when this returns.
     void sync() {
         require_append("sync");
+        Expects(m_impl);  // not moved from
         m_impl->sync();
     }
 
     /// The size: at open, plus every byte appended through this object.
-    [[nodiscard]] std::uint64_t size() const { return m_impl->size(); }
+    [[nodiscard]] std::uint64_t size() const {
+        Expects(m_impl);
+        return m_impl->size();
+    }
     [[nodiscard]] atrest::method method() const noexcept { return m_method; }
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return m_impl->path(); }
 
