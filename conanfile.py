@@ -2,6 +2,7 @@
 #
 #   conan create . --profile:all conan/profiles/debian12      # Debian 12's Botan and GSL, offline
 #   conan create . -o "atrest/*:with_toml=True"               # + atrest::config and its toml++
+#   conan create . -o "atrest/*:with_kms=True"                # + atrest::kms: libcurl (OpenSSL) and nlohmann_json
 #
 # How CMake consumers find atrest. The package holds what `cmake --install` writes: the headers
 # and atrest's own CMake package (share/cmake/atrest). CMakeDeps writes no config for atrest
@@ -38,13 +39,14 @@ class AtrestConan(ConanFile):
     topics = ("encryption", "encryption-at-rest", "storage-engine", "rocksdb", "header-only")
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
-    # One option per optional part, each with its own requirements. The KMS and KMIP master-key
-    # backends will be added here as they land (with_kms, with_kmip: components "kms", "kmip").
+    # One option per optional part, each with its own requirements. The KMIP master-key backend
+    # will be added here as it lands (with_kmip: component "kmip").
     options = {
         "with_toml": [True, False],     # atrest::config: TiKV-style TOML configuration (toml++)
         "with_rocksdb": [True, False],  # atrest::rocksdb: the RocksDB FileSystem/Env adapter
+        "with_kms": [True, False],      # atrest::kms: the AWS KMS master key (libcurl with OpenSSL, nlohmann_json)
     }
-    default_options = {"with_toml": False, "with_rocksdb": False}
+    default_options = {"with_toml": False, "with_rocksdb": False, "with_kms": False}
     exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "include/*"
     no_copy_source = True
     generators = "CMakeDeps", "CMakeToolchain"
@@ -64,6 +66,9 @@ class AtrestConan(ConanFile):
             self.requires("tomlplusplus/[>=3 <4]", transitive_headers=True)
         if self.options.with_rocksdb:
             self.requires("rocksdb/[>=7.8]", transitive_headers=True, transitive_libs=True)
+        if self.options.with_kms:
+            self.requires("libcurl/[>=7.78 <9]", transitive_headers=True, transitive_libs=True)
+            self.requires("nlohmann_json/[>=3 <4]", transitive_headers=True)
 
     def validate(self):
         check_min_cppstd(self, 20)
@@ -76,6 +81,7 @@ class AtrestConan(ConanFile):
         CMake(self).configure(variables={
             "ATREST_BUILD_TESTS": "OFF", "ATREST_BUILD_BENCH": "OFF", "ATREST_BUILD_EXAMPLES": "OFF",
             "ATREST_BUILD_TOOLS": "OFF", "ATREST_WITH_TOML": "OFF", "ATREST_WITH_ROCKSDB": "OFF",
+            "ATREST_WITH_KMS": "OFF",
         })
 
     def package(self):
@@ -92,9 +98,10 @@ class AtrestConan(ConanFile):
         core.bindirs = []
         core.libdirs = []
         core.requires = ["botan::botan", "ms-gsl::ms-gsl"]
-        parts = {"config": ("with_toml", "tomlplusplus::tomlplusplus"),
-                 "rocksdb": ("with_rocksdb", "rocksdb::rocksdb")}
-        for part, (option, requirement) in parts.items():
+        parts = {"config": ("with_toml", ["tomlplusplus::tomlplusplus"]),
+                 "rocksdb": ("with_rocksdb", ["rocksdb::rocksdb"]),
+                 "kms": ("with_kms", ["libcurl::libcurl", "nlohmann_json::nlohmann_json"])}
+        for part, (option, requirements) in parts.items():
             if self.options.get_safe(option):
                 component = self.cpp_info.components[part]
                 component.set_property("cmake_target_name", f"atrest::{part}")
@@ -102,4 +109,6 @@ class AtrestConan(ConanFile):
                 component.bindirs = []
                 component.libdirs = []
                 component.includedirs = []  # the core's
-                component.requires = ["core", requirement]
+                component.requires = ["core"] + requirements
+                if part == "kms":
+                    component.defines = ["ATREST_HAS_KMS=1"]

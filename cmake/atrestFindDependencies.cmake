@@ -8,9 +8,9 @@
 #   atrest_find_part(<part> <error_var>)  defines atrest::<part> for a part in ATREST_PARTS
 include_guard(GLOBAL)
 
-# The optional parts, each one target with the dependency it needs. The KMS and KMIP master-key
-# backends will be added here (and in conanfile.py) as they land, as parts `kms` and `kmip`.
-set(ATREST_PARTS config rocksdb)
+# The optional parts, each one target with the dependency it needs. The KMIP master-key backend
+# will be added here (and in conanfile.py) as it lands, as part `kmip`.
+set(ATREST_PARTS config rocksdb kms)
 set(ATREST_BOTAN_MIN_VERSION 2.19)
 
 # In a function: <error_var> = the concatenated text, and return from the function. The text
@@ -126,6 +126,8 @@ endfunction()
 # core and one dependency, defined the same way in a build tree and from an installed package.
 #   config   atrest::config   <atrest/config/toml_config.hpp>  toml++ 3 (CMake package tomlplusplus)
 #   rocksdb  atrest::rocksdb  <atrest/rocksdb/*.hpp>            RocksDB (CMake package RocksDB)
+#   kms      atrest::kms      <atrest/kms/*.hpp>                libcurl (HTTPS) and nlohmann-json 3;
+#            defines ATREST_HAS_KMS=1, so open_key_manager makes `type = "kms"` master keys
 function(atrest_find_part part error_var)
   set(${error_var} "" PARENT_SCOPE)
   if(TARGET atrest::${part})
@@ -138,6 +140,8 @@ function(atrest_find_part part error_var)
     # Debian has both; the shared one links in seconds.
     _atrest_find_target(dependency PACKAGE RocksDB TARGETS RocksDB::rocksdb-shared RocksDB::rocksdb)
     set(what "RocksDB's CMake package (Debian: librocksdb-dev, Conan: -o atrest/*:with_rocksdb=True)")
+  elseif(part STREQUAL "kms")
+    _atrest_find_kms_dependencies(dependency what)
   else()
     string(REPLACE ";" ", " parts "${ATREST_PARTS}")
     _atrest_fail(${error_var} "atrest: no part named '${part}', the optional parts are ${parts}")
@@ -147,4 +151,32 @@ function(atrest_find_part part error_var)
   endif()
   add_library(atrest::${part} INTERFACE IMPORTED GLOBAL)
   target_link_libraries(atrest::${part} INTERFACE atrest::atrest ${dependency})
+  if(part STREQUAL "kms")
+    target_compile_definitions(atrest::kms INTERFACE ATREST_HAS_KMS=1)
+  endif()
+endfunction()
+
+# The KMS part's two dependencies: libcurl with HTTPS (Conan's CURL config, else CMake's FindCURL,
+# which asks curl-config or pkg-config for the HTTPS feature) and nlohmann-json 3. <out_var> = both
+# targets, or "" with <what_var> naming what is missing.
+function(_atrest_find_kms_dependencies out_var what_var)
+  set(${out_var} "" PARENT_SCOPE)
+  _atrest_find_target(curl PACKAGE CURL TARGETS CURL::libcurl)
+  if(NOT curl)
+    find_package(CURL QUIET MODULE COMPONENTS HTTPS)
+    if(CURL_FOUND AND TARGET CURL::libcurl)
+      set_target_properties(CURL::libcurl PROPERTIES IMPORTED_GLOBAL TRUE)
+      set(curl CURL::libcurl)
+    endif()
+  endif()
+  if(NOT curl)
+    set(${what_var} "libcurl with HTTPS (Debian: libcurl4-openssl-dev, Conan: -o atrest/*:with_kms=True)" PARENT_SCOPE)
+    return()
+  endif()
+  _atrest_find_target(json PACKAGE nlohmann_json 3 TARGETS nlohmann_json::nlohmann_json)
+  if(NOT json)
+    set(${what_var} "nlohmann-json 3 (Debian: nlohmann-json3-dev, Conan: -o atrest/*:with_kms=True)" PARENT_SCOPE)
+    return()
+  endif()
+  set(${out_var} ${curl} ${json} PARENT_SCOPE)
 endfunction()

@@ -9,6 +9,7 @@
 #include <atrest/config/duration.hpp>
 #include <atrest/dict/options.hpp>
 #include <atrest/error.hpp>
+#include <atrest/tls/tls_config.hpp>
 
 #include <algorithm>
 #include <array>
@@ -28,9 +29,22 @@ struct master_key_config {
     enum class kind : std::uint8_t { file, kms, plaintext };
     kind type = kind::plaintext;
     std::filesystem::path path;  ///< `path`: the 64-hex-digit key file (type "file").
-    std::string key_id;          ///< `key-id`: the KMS key (type "kms").
+    std::string key_id;          ///< `key-id`: the KMS key: key id, key ARN, alias name or alias ARN (type "kms").
     std::string region;          ///< `region`: the KMS region (type "kms").
     std::string endpoint;        ///< `endpoint`: optional KMS endpoint URL (type "kms").
+    std::string vendor;          ///< `vendor`: "aws" or empty, which means AWS (type "kms").
+    /// `[<section>.aws] access-key` / `secret-access-key`: static credentials (type "kms"); when
+    /// absent, the environment and then the shared credentials file are asked (docs/kms.md).
+    /// The secret is never part of a message.
+    std::string access_key;
+    std::string secret_access_key;
+    /// `ca-path`, `cert-path`, `key-path`, `tls-version`: how the key service is reached (type "kms").
+    tls_config tls;
+    /// `timeout`: how long one key-service operation may take, retries included (type "kms").
+    std::chrono::milliseconds timeout = default_key_service_timeout;
+
+    /// TiKV's own KMS timeout: 10 s.
+    static constexpr std::chrono::milliseconds default_key_service_timeout{10'000};
 
     friend bool operator==(const master_key_config&, const master_key_config&) = default;
 };
@@ -65,7 +79,7 @@ struct encryption_config : key_manager_options {
 enum class insecure_master_key : bool { refuse = false, allow = true };
 
 /// Every key a config may set, spelled as TiUP writes it; anything else is a typo.
-inline constexpr std::array<std::string_view, 14> config_keys = {
+inline constexpr std::array<std::string_view, 30> config_keys = {
     "security.encryption.data-encryption-method",
     "security.encryption.data-key-rotation-period",
     "security.encryption.enable-file-dictionary-log",
@@ -75,11 +89,27 @@ inline constexpr std::array<std::string_view, 14> config_keys = {
     "security.encryption.master-key.key-id",
     "security.encryption.master-key.region",
     "security.encryption.master-key.endpoint",
+    "security.encryption.master-key.vendor",
+    "security.encryption.master-key.ca-path",
+    "security.encryption.master-key.cert-path",
+    "security.encryption.master-key.key-path",
+    "security.encryption.master-key.tls-version",
+    "security.encryption.master-key.timeout",
+    "security.encryption.master-key.aws.access-key",
+    "security.encryption.master-key.aws.secret-access-key",
     "security.encryption.previous-master-key.type",
     "security.encryption.previous-master-key.path",
     "security.encryption.previous-master-key.key-id",
     "security.encryption.previous-master-key.region",
     "security.encryption.previous-master-key.endpoint",
+    "security.encryption.previous-master-key.vendor",
+    "security.encryption.previous-master-key.ca-path",
+    "security.encryption.previous-master-key.cert-path",
+    "security.encryption.previous-master-key.key-path",
+    "security.encryption.previous-master-key.tls-version",
+    "security.encryption.previous-master-key.timeout",
+    "security.encryption.previous-master-key.aws.access-key",
+    "security.encryption.previous-master-key.aws.secret-access-key",
 };
 
 inline constexpr std::string_view config_prefix = "security.encryption.";
@@ -89,6 +119,8 @@ inline constexpr std::chrono::seconds max_rotation_period =
     std::chrono::floor<std::chrono::seconds>(std::chrono::microseconds(std::int64_t{1} << 53));
 inline constexpr std::string_view master_key_section = "security.encryption.master-key";
 inline constexpr std::string_view previous_master_key_section = "security.encryption.previous-master-key";
+/// The longest `timeout` of a key-service operation: an hour (a start that waits longer is stuck).
+inline constexpr std::chrono::milliseconds max_key_service_timeout{3'600'000};
 
 namespace detail {
 
@@ -127,6 +159,8 @@ namespace detail {
     for (std::string_view candidate : config_keys) consider(candidate);
     consider(master_key_section);
     consider(previous_master_key_section);
+    consider("security.encryption.master-key.aws");
+    consider("security.encryption.previous-master-key.aws");
     return best;
 }
 
@@ -137,7 +171,8 @@ namespace detail {
 [[nodiscard]] inline std::string accepted_keys_text() {
     return "accepted keys: security.encryption.{data-encryption-method, data-key-rotation-period, "
            "enable-file-dictionary-log, file-dictionary-rewrite-threshold} and "
-           "security.encryption.{master-key, previous-master-key}.{type, path, key-id, region, endpoint}";
+           "security.encryption.{master-key, previous-master-key}.{type, path, key-id, region, endpoint, vendor, "
+           "ca-path, cert-path, key-path, tls-version, timeout, aws.access-key, aws.secret-access-key}";
 }
 
 [[nodiscard]] inline error unknown_key_error(std::string_view key) {
@@ -148,6 +183,95 @@ namespace detail {
         text += ";";
     }
     return error(errc::config, text + " " + accepted_keys_text());
+}
+
+/// Whether `host` (as written in a URL, IPv6 in brackets) is a loopback address: 127.0.0.0/8, ::1
+/// or "localhost". Plain http:// is accepted only there (tests, a local proxy).
+[[nodiscard]] inline bool is_loopback_host(std::string_view host) {
+    if (host == "localhost" || host == "[::1]") return true;
+    if (!host.starts_with("127.")) return false;
+    int dots = 0;
+    int digits = 0;
+    for (char c : host) {
+        if (c == '.') {
+            if (digits == 0) return false;
+            ++dots, digits = 0;
+        } else if (c >= '0' && c <= '9' && digits < 3) {
+            ++digits;
+        } else {
+            return false;
+        }
+    }
+    return dots == 3 && digits > 0;
+}
+
+/// An endpoint URL split into what the KMS client needs: `https://host[:port][/]` or, on a
+/// loopback host only, `http://`. Anything else (a path, a query, user info, a bad port) is
+/// `errc::config` naming `key`.
+struct endpoint_url final {
+    bool https = true;
+    std::string host;  ///< as written: a name, an IPv4 address or a bracketed IPv6 address
+    std::uint16_t port = 443;
+    bool port_given = false;
+};
+
+[[nodiscard]] inline endpoint_url parse_endpoint_url(std::string_view url, std::string_view key) {
+    endpoint_url out;
+    std::string_view rest = url;
+    if (rest.starts_with("https://")) {
+        rest.remove_prefix(8);
+    } else if (rest.starts_with("http://")) {
+        rest.remove_prefix(7);
+        out.https = false;
+        out.port = 80;
+    } else {
+        throw config_error(key, url, "accepted: an https:// URL (http:// only on a loopback address), or no endpoint");
+    }
+    if (rest.ends_with("/")) rest.remove_suffix(1);
+    if (rest.find_first_of("/?#@ ") != std::string_view::npos) {
+        throw config_error(key, url, "accepted: scheme, host and port only (https://host[:port]); no path, query or user");
+    }
+    std::string_view host = rest;
+    std::string_view port;
+    bool has_port = false;
+    if (rest.starts_with("[")) {
+        const auto close = rest.find(']');
+        if (close == std::string_view::npos) throw config_error(key, url, "an IPv6 address needs its closing ']'");
+        host = rest.substr(0, close + 1);
+        const auto after = rest.substr(close + 1);
+        if (!after.empty() && !after.starts_with(":")) throw config_error(key, url, "unexpected text after the IPv6 address");
+        has_port = !after.empty();
+        if (has_port) port = after.substr(1);
+    } else if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+        host = rest.substr(0, colon);
+        port = rest.substr(colon + 1);
+        has_port = true;
+    }
+    if (host.empty() || host == "[]") throw config_error(key, url, "the URL names no host");
+    for (std::size_t i = 0; i < host.size(); ++i) {
+        const char c = host[i];
+        const bool bracketed = host.front() == '[';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                        c == '-' || c == '_' || (bracketed && (c == ':' || (c == '[' && i == 0) || (c == ']' && i + 1 == host.size())));
+        if (!ok) throw config_error(key, url, "the host holds a character a host name cannot have");
+    }
+    if (has_port) {
+        unsigned value = 0;
+        const bool digits = !port.empty() && port.size() <= 5 &&
+                            port.find_first_not_of("0123456789") == std::string_view::npos;
+        if (digits) {
+            for (char c : port) value = value * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (!digits || value == 0 || value > 65535) throw config_error(key, url, "accepted: a port from 1 to 65535");
+        out.port = static_cast<std::uint16_t>(value);
+        out.port_given = true;
+    }
+    out.host = std::string(host);
+    if (!out.https && !is_loopback_host(out.host)) {
+        throw config_error(key, url, "plain http:// is accepted only for a loopback address (127.0.0.0/8, [::1], "
+                                     "localhost); a key service elsewhere must be reached with https://");
+    }
+    return out;
 }
 
 inline void validate_master_key(const master_key_config& mk, std::string_view section) {
@@ -173,13 +297,39 @@ inline void validate_master_key(const master_key_config& mk, std::string_view se
     if (mk.type == k::kms) {
         if (mk.key_id.empty()) throw error(errc::config, s + ".key-id is required when " + s + ".type = \"kms\"");
         if (mk.region.empty()) throw error(errc::config, s + ".region is required when " + s + ".type = \"kms\"");
-        if (!mk.endpoint.empty() && !mk.endpoint.starts_with("https://") && !mk.endpoint.starts_with("http://")) {
-            throw config_error(s + ".endpoint", mk.endpoint, "accepted: an http:// or https:// URL, or no endpoint");
+        for (char c : mk.region) {
+            if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) {
+                throw config_error(s + ".region", mk.region, "accepted: an AWS region name such as \"us-west-2\"");
+            }
+        }
+        if (!mk.endpoint.empty()) (void)parse_endpoint_url(mk.endpoint, s + ".endpoint");
+        if (!mk.vendor.empty() && mk.vendor != "aws") {
+            throw config_error(s + ".vendor", mk.vendor, "accepted: \"aws\" or empty (AWS KMS and services that speak "
+                                                         "its protocol); GCP and Azure key services are not supported");
+        }
+        if (mk.access_key.empty() != mk.secret_access_key.empty()) {
+            throw error(errc::config, s + ".aws." + (mk.access_key.empty() ? "secret-access-key" : "access-key") +
+                                          " is set without " + s + ".aws." +
+                                          (mk.access_key.empty() ? "access-key" : "secret-access-key") +
+                                          "; static credentials need both");
+        }
+        validate(mk.tls, section);
+        if (mk.timeout.count() <= 0 || mk.timeout > max_key_service_timeout) {
+            throw config_error(s + ".timeout", std::to_string(mk.timeout.count()) + "ms",
+                               "accepted: a positive duration of at most 1h (default 10s)");
         }
     } else {
         unused("key-id", !mk.key_id.empty());
         unused("region", !mk.region.empty());
         unused("endpoint", !mk.endpoint.empty());
+        unused("vendor", !mk.vendor.empty());
+        unused("aws.access-key", !mk.access_key.empty());
+        unused("aws.secret-access-key", !mk.secret_access_key.empty());
+        unused("ca-path", !mk.tls.ca_path.empty());
+        unused("cert-path", !mk.tls.cert_path.empty());
+        unused("key-path", !mk.tls.key_path.empty());
+        unused("tls-version", mk.tls.min_version != tls_version::tls1_2);
+        unused("timeout", mk.timeout != master_key_config::default_key_service_timeout);
     }
 }
 
@@ -289,8 +439,30 @@ public:
             sec.config.key_id = value;
         } else if (leaf == "region") {
             sec.config.region = value;
-        } else {
+        } else if (leaf == "endpoint") {
             sec.config.endpoint = value;
+        } else if (leaf == "vendor") {
+            sec.config.vendor = value;
+        } else if (leaf == "access-key") {
+            sec.config.access_key = value;
+        } else if (leaf == "secret-access-key") {
+            sec.config.secret_access_key = value;  // never quoted in a message
+        } else if (leaf == "ca-path") {
+            sec.config.tls.ca_path = std::filesystem::path(std::string(value));
+        } else if (leaf == "cert-path") {
+            sec.config.tls.cert_path = std::filesystem::path(std::string(value));
+        } else if (leaf == "key-path") {
+            sec.config.tls.key_path = std::filesystem::path(std::string(value));
+        } else if (leaf == "tls-version") {
+            sec.config.tls.min_version = parse_tls_version(value, key);
+        } else {
+            std::string why;
+            const auto parsed = try_parse_duration(value, why);
+            if (!parsed) throw config_error(key, value, why + "; accepted: " + std::string(accepted_durations));
+            sec.config.timeout = std::chrono::ceil<std::chrono::milliseconds>(*parsed);
+            if (sec.config.timeout.count() <= 0 || sec.config.timeout > max_key_service_timeout) {
+                throw config_error(key, value, "accepted: a positive duration of at most 1h (default 10s)");
+            }
         }
     }
 
@@ -381,6 +553,16 @@ private:
         if (!mk->key_id.empty()) out[s + "key-id"] = mk->key_id;
         if (!mk->region.empty()) out[s + "region"] = mk->region;
         if (!mk->endpoint.empty()) out[s + "endpoint"] = mk->endpoint;
+        if (!mk->vendor.empty()) out[s + "vendor"] = mk->vendor;
+        if (!mk->access_key.empty()) out[s + "aws.access-key"] = mk->access_key;
+        if (!mk->secret_access_key.empty()) out[s + "aws.secret-access-key"] = mk->secret_access_key;
+        if (!mk->tls.ca_path.empty()) out[s + "ca-path"] = mk->tls.ca_path.string();
+        if (!mk->tls.cert_path.empty()) out[s + "cert-path"] = mk->tls.cert_path.string();
+        if (!mk->tls.key_path.empty()) out[s + "key-path"] = mk->tls.key_path.string();
+        if (mk->tls.min_version != tls_version::tls1_2) out[s + "tls-version"] = std::string(to_string(mk->tls.min_version));
+        if (mk->timeout != master_key_config::default_key_service_timeout) {
+            out[s + "timeout"] = format_duration(std::chrono::duration_cast<std::chrono::microseconds>(mk->timeout));
+        }
     };
     put(master_key_section, config.master_key);
     put(previous_master_key_section, config.previous_master_key);

@@ -10,7 +10,11 @@
 #include <atrest/master_key/file_master_key.hpp>
 #include <atrest/master_key/plaintext_master_key.hpp>
 #include <atrest/master_key/with_previous.hpp>
+#include <atrest/metrics/key_service_observer.hpp>
 #include <atrest/metrics/no_metrics.hpp>
+#if defined(ATREST_HAS_KMS) && ATREST_HAS_KMS
+#include <atrest/kms/aws_kms_master_key.hpp>
+#endif
 
 #include <filesystem>
 #include <memory>
@@ -23,15 +27,33 @@ namespace atrest {
 template <metrics_policy Metrics = no_metrics>
 using configured_key_manager = key_manager<any_master_key, posix_store, system_clock_policy, Metrics>;
 
+/// Whether this build makes `type = "kms"` master keys: the target `atrest::kms` (libcurl,
+/// nlohmann-json) defines ATREST_HAS_KMS for every file that links it. Every translation unit of
+/// one program must agree, as for any configuration macro.
+#if defined(ATREST_HAS_KMS) && ATREST_HAS_KMS
+inline constexpr bool has_kms = true;
+#else
+inline constexpr bool has_kms = false;
+#endif
+
 /// The master-key source one config section describes. A key file is read and checked now, so a
-/// bad file stops the start with a message naming the file. `type = "kms"` is `errc::unsupported`
-/// in the core: a KMS client needs HTTP and lives in its own optional target.
+/// bad file stops the start with a message naming the file. `type = "kms"` needs the optional
+/// target `atrest::kms` (a KMS client needs HTTP); without it the section is `errc::unsupported`.
+/// A KMS key resolves its credentials now and calls KMS only when it first seals or opens;
+/// `observer` receives its request counts, latencies and client-certificate validity.
 [[nodiscard]] inline any_master_key make_master_key(const master_key_config& config, std::string_view section,
-                                                    const diagnostic_sink& warn = {}) {
+                                                    const diagnostic_sink& warn = {},
+                                                    const key_service_observer& observer = {}) {
     switch (config.type) {
         case master_key_config::kind::file: return any_master_key(file_master_key<>(config.path, warn));
         case master_key_config::kind::plaintext: return any_master_key(plaintext_master_key{});
-        case master_key_config::kind::kms: break;
+        case master_key_config::kind::kms:
+#if defined(ATREST_HAS_KMS) && ATREST_HAS_KMS
+            return any_master_key(aws_kms_master_key<>(config, section, observer));
+#else
+            (void)observer;
+            break;
+#endif
     }
     throw error(errc::unsupported, std::string(section) + ".type = \"kms\" (key-id " + detail::quoted(config.key_id) +
                                        ", region " + detail::quoted(config.region) +
@@ -40,12 +62,16 @@ using configured_key_manager = key_manager<any_master_key, posix_store, system_c
 }
 
 /// The config's master key, with the previous one behind it when the config names one (tried only
-/// when the current key reports `wrong_key`).
-[[nodiscard]] inline any_master_key make_master_key(const encryption_config& config, const diagnostic_sink& warn = {}) {
-    auto current = make_master_key(config.effective_master_key(), master_key_section, warn);
+/// when the current key reports `wrong_key`). Unless the config is read-only, a fallback to the
+/// previous key prepares the re-seal under the current one inside `open` (a KMS key asks for its
+/// data key there), so a key service that fails leaves the directory as it was.
+[[nodiscard]] inline any_master_key make_master_key(const encryption_config& config, const diagnostic_sink& warn = {},
+                                                    const key_service_observer& observer = {}) {
+    auto current = make_master_key(config.effective_master_key(), master_key_section, warn, observer);
     if (!config.previous_master_key) return current;
-    auto previous = make_master_key(*config.previous_master_key, previous_master_key_section, warn);
-    return any_master_key(with_previous<any_master_key, any_master_key>(std::move(current), std::move(previous)));
+    auto previous = make_master_key(*config.previous_master_key, previous_master_key_section, warn, observer);
+    return any_master_key(
+        with_previous<any_master_key, any_master_key>(std::move(current), std::move(previous), !config.read_only));
 }
 
 /// Validates `config` (so a hand-built struct gets the same checks as a parsed file), opens its
@@ -60,7 +86,15 @@ template <metrics_policy Metrics = no_metrics>
                                                                               const diagnostic_sink& warn = {},
                                                                               Metrics metrics = Metrics{}) {
     validate(config);
-    return std::make_unique<configured_key_manager<Metrics>>(std::move(data_dir), make_master_key(config, warn),
+    key_service_observer observer;
+    if constexpr (key_service_metrics_policy<Metrics>) observer = key_service_observer::of(metrics);
+    auto master = make_master_key(config, warn, observer);
+    // A first start seals key.dict after creating the directory, its lock and file.dict: a master
+    // key that must call out to seal (KMS) does that now, so a failing key service changes nothing.
+    const bool first_start = !config.read_only && config.create_if_missing &&
+                             !detail::posix::exists(data_dir / configured_key_manager<Metrics>::key_dictionary_name);
+    if (first_start) master.prepare_seal();
+    return std::make_unique<configured_key_manager<Metrics>>(std::move(data_dir), std::move(master),
                                                              static_cast<const key_manager_options&>(config),
                                                              posix_store{}, system_clock_policy{}, std::move(metrics));
 }

@@ -52,19 +52,21 @@ namespace detail {
 }
 
 /// Feeds every entry of `table` (a table at `prefix`) to `builder`; nested tables are allowed only
-/// for the two master-key sections.
+/// for the two master-key sections and their `aws` credentials (TiKV's `[...master-key.aws]`).
 inline void read_toml_table(const toml::table& table, const std::string& prefix, config_builder& builder,
                             std::string_view source_name) {
     for (const auto& [name, node] : table) {
         const std::string key = prefix + "." + std::string(name.str());
-        const bool is_section = prefix == "security.encryption" &&
-                                (key == master_key_section || key == previous_master_key_section);
+        const bool in_master_key = prefix == master_key_section || prefix == previous_master_key_section;
+        const bool is_section = (prefix == "security.encryption" &&
+                                 (key == master_key_section || key == previous_master_key_section)) ||
+                                (in_master_key && name.str() == "aws");
         const auto* sub = node.as_table();
         try {
             if (is_section && sub == nullptr) throw error(errc::config, key + " must be a table ([" + key + "])");
             if (sub != nullptr && !is_section) throw unknown_key_error(key);
             if (sub != nullptr) {
-                builder.open_section(key);
+                if (!in_master_key) builder.open_section(key);
             } else {
                 builder.set(key, toml_value_text(key, node));
             }

@@ -5,6 +5,7 @@
 
 #include <botan/aead.h>
 #include <botan/block_cipher.h>
+#include <botan/hash.h>
 #include <botan/mac.h>
 #include <botan/mem_ops.h>
 #include <botan/system_rng.h>
@@ -106,6 +107,10 @@ template <class T>
 
 [[nodiscard]] inline owned<Botan::MessageAuthenticationCode> make_mac(const std::string& name) {
     return own(Botan::MessageAuthenticationCode::create_or_throw(name));
+}
+
+[[nodiscard]] inline owned<Botan::HashFunction> make_hash(const std::string& name) {
+    return own(Botan::HashFunction::create_or_throw(name));
 }
 
 /// The operating system's CSPRNG (getrandom/urandom); stateless, so one shared instance is fine.

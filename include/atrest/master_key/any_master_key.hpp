@@ -29,6 +29,8 @@ public:
     }
     [[nodiscard]] std::string describe() const { return m_impl->describe(); }
     [[nodiscard]] bool is_secure() const { return m_impl->is_secure(); }
+    /// The source's `prepare_seal()` where it has one (master_key/concepts.hpp).
+    void prepare_seal() { m_impl->prepare_seal(); }
 
 private:
     struct interface {
@@ -37,6 +39,7 @@ private:
         virtual unsealed open(std::span<const std::byte>, std::span<const std::byte>) = 0;
         [[nodiscard]] virtual std::string describe() const = 0;
         [[nodiscard]] virtual bool is_secure() const = 0;
+        virtual void prepare_seal() = 0;
     };
 
     template <class Source>
@@ -48,6 +51,7 @@ private:
         unsealed open(std::span<const std::byte> s, std::span<const std::byte> a) override { return source.open(s, a); }
         [[nodiscard]] std::string describe() const override { return source.describe(); }
         [[nodiscard]] bool is_secure() const override { return source.is_secure(); }
+        void prepare_seal() override { detail::prepare_seal(source); }
         Source source;
     };
 

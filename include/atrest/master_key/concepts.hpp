@@ -28,4 +28,16 @@ concept master_key_source = requires(S& s, const S& cs, std::span<const std::byt
     { cs.is_secure() } -> std::convertible_to<bool>;        // false only when nothing is protected
 };
 
+namespace detail {
+
+/// A source that must call out before it can seal (a KMS asking for its data key) does so in an
+/// optional `prepare_seal()`, so a caller can make that call before it writes anything: a key
+/// service that fails then leaves every byte on disk as it was (TiKV #9488). A no-op for others.
+template <master_key_source S>
+void prepare_seal(S& source) {
+    if constexpr (requires { source.prepare_seal(); }) source.prepare_seal();
+}
+
+}  // namespace detail
+
 }  // namespace atrest

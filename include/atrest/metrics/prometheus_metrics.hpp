@@ -72,12 +72,12 @@ public:
 
     /// A fresh registry whose every series carries `constant_labels` (e.g. {"db", "kv"} when one
     /// process runs several stores). Names must be valid Prometheus label names, distinct, and not
-    /// `name`, `type`, `operation` or `le`; otherwise `errc::invalid_argument` naming the label.
+    /// `name`, `type`, `operation`, `outcome` or `le`; otherwise `errc::invalid_argument` naming the label.
     explicit prometheus_metrics(const std::vector<std::pair<std::string, std::string>>& constant_labels)
         : prometheus_metrics() {
         std::vector<std::string_view> seen;
         for (const auto& [name, value] : constant_labels) {
-            constexpr std::array<std::string_view, 4> reserved = {"name", "type", "operation", "le"};
+            constexpr std::array<std::string_view, 5> reserved = {"name", "type", "operation", "outcome", "le"};
             if (!detail::valid_label_name(name)) {
                 throw error(errc::invalid_argument, "prometheus_metrics: invalid label name \"" +
                                                         detail::escape_label_value(name) +
@@ -87,7 +87,7 @@ public:
                 std::find(seen.begin(), seen.end(), name) != seen.end()) {
                 throw error(errc::invalid_argument, "prometheus_metrics: label name \"" + name +
                                                         "\" is reserved or given twice (reserved: name, type, "
-                                                        "operation, le)");
+                                                        "operation, outcome, le)");
             }
             seen.push_back(name);
             if (!m_registry->labels.empty()) m_registry->labels += ',';
@@ -110,12 +110,25 @@ public:
         const auto f = static_cast<std::size_t>(file);
         const auto o = static_cast<std::size_t>(op);
         if (f >= file_count || o >= operation_count) return;
-        const std::uint64_t ns = elapsed.count() > 0 ? static_cast<std::uint64_t>(elapsed.count()) : 0;
-        histogram& h = m_registry->durations[f * operation_count + o];
-        const auto bucket = static_cast<std::size_t>(
-            std::lower_bound(bucket_bounds_ns.begin(), bucket_bounds_ns.end(), ns) - bucket_bounds_ns.begin());
-        h.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
-        h.sum_ns.fetch_add(ns, std::memory_order_relaxed);
+        observe(m_registry->durations[f * operation_count + o], elapsed);
+    }
+
+    /// One key-service request (models `key_service_metrics_policy`). The KMS series are rendered
+    /// from the first call on, so a build without a key service shows none.
+    void observe_kms_request(kms_operation op, kms_outcome outcome, std::chrono::nanoseconds elapsed) noexcept {
+        const auto o = static_cast<std::size_t>(op);
+        const auto r = static_cast<std::size_t>(outcome);
+        if (o >= kms_operation_count || r >= kms_outcome_count) return;
+        m_registry->kms_requests[o * kms_outcome_count + r].fetch_add(1, std::memory_order_relaxed);
+        observe(m_registry->kms_durations[o], elapsed);
+        m_registry->kms_used.store(true, std::memory_order_release);
+    }
+    /// The key-service client certificate's validity, in seconds since the Unix epoch, as last read
+    /// (it is read again for every new connection, so a replaced certificate shows here).
+    void set_tls_client_certificate_validity(std::int64_t not_before, std::int64_t not_after) noexcept {
+        m_registry->certificate_not_before.store(not_before, std::memory_order_relaxed);
+        m_registry->certificate_not_after.store(not_after, std::memory_order_relaxed);
+        m_registry->certificate_set.store(true, std::memory_order_release);
     }
 
     /// Every metric with HELP and TYPE lines, ready to serve at `/metrics`. Each histogram's
@@ -157,20 +170,37 @@ public:
         header(hist, "Time spent reading and writing encryption metadata files in seconds.", "histogram");
         for (std::size_t f = 0; f < file_count; ++f) {
             for (std::size_t o = 0; o < operation_count; ++o) {
-                const histogram& h = r.durations[f * operation_count + o];
                 const std::string labels = std::string("type=\"") + std::string(to_string(static_cast<meta_file>(f))) +
                                            "\",operation=\"" + std::string(to_string(static_cast<meta_operation>(o))) +
                                            '"';
-                std::uint64_t cumulative = 0;
-                for (std::size_t b = 0; b <= bucket_bounds_ns.size(); ++b) {
-                    cumulative += h.buckets[b].load(std::memory_order_relaxed);
-                    const std::string_view le = b < bucket_bounds_text.size() ? bucket_bounds_text[b] : "+Inf";
-                    sample(std::string(hist) + "_bucket", labels + ",le=\"" + std::string(le) + '"',
-                           std::to_string(cumulative));
-                }
-                sample(std::string(hist) + "_sum", labels, seconds_text(h.sum_ns.load(std::memory_order_relaxed)));
-                sample(std::string(hist) + "_count", labels, std::to_string(cumulative));
+                render_histogram(hist, labels, r.durations[f * operation_count + o], sample);
             }
+        }
+        if (r.kms_used.load(std::memory_order_acquire)) {
+            header("atrest_kms_requests_total",
+                   "Key-service (KMS) requests by operation and outcome; every outcome but ok is an error.", "counter");
+            for (std::size_t o = 0; o < kms_operation_count; ++o) {
+                for (std::size_t k = 0; k < kms_outcome_count; ++k) {
+                    sample("atrest_kms_requests_total", kms_labels(o) + ",outcome=\"" +
+                                                            std::string(to_string(static_cast<kms_outcome>(k))) + '"',
+                           load(r.kms_requests[o * kms_outcome_count + k]));
+                }
+            }
+            constexpr std::string_view kms_hist = "atrest_kms_request_duration_seconds";
+            header(kms_hist, "Time each key-service (KMS) request took in seconds, failed ones included.", "histogram");
+            for (std::size_t o = 0; o < kms_operation_count; ++o) {
+                render_histogram(kms_hist, kms_labels(o), r.kms_durations[o], sample);
+            }
+        }
+        if (r.certificate_set.load(std::memory_order_acquire)) {
+            header("atrest_tls_client_certificate_not_before_timestamp_seconds",
+                   "Start of the key-service client certificate's validity, in seconds since the Unix epoch.", "gauge");
+            sample("atrest_tls_client_certificate_not_before_timestamp_seconds", "",
+                   std::to_string(r.certificate_not_before.load(std::memory_order_relaxed)));
+            header("atrest_tls_client_certificate_not_after_timestamp_seconds",
+                   "End of the key-service client certificate's validity, in seconds since the Unix epoch.", "gauge");
+            sample("atrest_tls_client_certificate_not_after_timestamp_seconds", "",
+                   std::to_string(r.certificate_not_after.load(std::memory_order_relaxed)));
         }
         return out;
     }
@@ -178,6 +208,8 @@ public:
 private:
     static constexpr std::size_t file_count = 2;       // meta_file values
     static constexpr std::size_t operation_count = 2;  // meta_operation values
+    static constexpr std::size_t kms_operation_count = 2;  // kms_operation values
+    static constexpr std::size_t kms_outcome_count = 7;    // kms_outcome values
 
     struct histogram final {
         std::array<std::atomic<std::uint64_t>, bucket_bounds_ns.size() + 1> buckets{};  // last: above 10 s
@@ -189,8 +221,39 @@ private:
         std::atomic<std::uint64_t> encrypted_files{0};
         std::array<std::atomic<std::uint64_t>, file_count> meta_size{};
         std::array<histogram, file_count * operation_count> durations{};
+        std::atomic<bool> kms_used{false};
+        std::array<std::atomic<std::uint64_t>, kms_operation_count * kms_outcome_count> kms_requests{};
+        std::array<histogram, kms_operation_count> kms_durations{};
+        std::atomic<bool> certificate_set{false};
+        std::atomic<std::int64_t> certificate_not_before{0};
+        std::atomic<std::int64_t> certificate_not_after{0};
         std::string labels;  // rendered constant labels, fixed after construction
     };
+
+    static void observe(histogram& h, std::chrono::nanoseconds elapsed) noexcept {
+        const std::uint64_t ns = elapsed.count() > 0 ? static_cast<std::uint64_t>(elapsed.count()) : 0;
+        const auto bucket = static_cast<std::size_t>(
+            std::lower_bound(bucket_bounds_ns.begin(), bucket_bounds_ns.end(), ns) - bucket_bounds_ns.begin());
+        h.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+        h.sum_ns.fetch_add(ns, std::memory_order_relaxed);
+    }
+
+    /// The buckets, sum and count of one histogram series; `_count` is the `+Inf` bucket.
+    template <class Sample>
+    static void render_histogram(std::string_view name, const std::string& labels, const histogram& h, Sample& sample) {
+        std::uint64_t cumulative = 0;
+        for (std::size_t b = 0; b <= bucket_bounds_ns.size(); ++b) {
+            cumulative += h.buckets[b].load(std::memory_order_relaxed);
+            const std::string_view le = b < bucket_bounds_text.size() ? bucket_bounds_text[b] : "+Inf";
+            sample(std::string(name) + "_bucket", labels + ",le=\"" + std::string(le) + '"', std::to_string(cumulative));
+        }
+        sample(std::string(name) + "_sum", labels, seconds_text(h.sum_ns.load(std::memory_order_relaxed)));
+        sample(std::string(name) + "_count", labels, std::to_string(cumulative));
+    }
+
+    [[nodiscard]] static std::string kms_labels(std::size_t op) {
+        return "operation=\"" + std::string(to_string(static_cast<kms_operation>(op))) + '"';
+    }
 
     [[nodiscard]] static std::string name_label(std::size_t f) {
         return "name=\"" + std::string(to_string(static_cast<meta_file>(f))) + '"';
@@ -205,5 +268,6 @@ private:
 };
 
 static_assert(metrics_policy<prometheus_metrics>);
+static_assert(key_service_metrics_policy<prometheus_metrics>);
 
 }  // namespace atrest
