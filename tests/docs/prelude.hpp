@@ -8,7 +8,9 @@
 #if __has_include(<atrest/rocksdb/encrypted_file_system.hpp>) && defined(ATREST_DOCS_WITH_ROCKSDB)
 #include <atrest/rocksdb/encrypted_file_system.hpp>
 #include <atrest/rocksdb/registry.hpp>
+#include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
+#include <rocksdb/utilities/object_registry.h>
 #endif
 
 #include <cstddef>
