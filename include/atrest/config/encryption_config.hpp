@@ -32,14 +32,14 @@ struct master_key_config {
     std::string key_id;          ///< `key-id`: the KMS key: key id, key ARN, alias name or alias ARN (type "kms").
     std::string region;          ///< `region`: the KMS region (type "kms").
     std::string endpoint;        ///< `endpoint`: optional KMS endpoint URL (type "kms").
-    std::string vendor;          ///< `vendor`: "aws" or empty, which means AWS (type "kms").
+    std::string vendor{};        ///< `vendor`: "aws" or empty, which means AWS (type "kms").
     /// `[<section>.aws] access-key` / `secret-access-key`: static credentials (type "kms"); when
     /// absent, the environment and then the shared credentials file are asked (docs/kms.md).
     /// The secret is never part of a message.
-    std::string access_key;
-    std::string secret_access_key;
+    std::string access_key{};
+    std::string secret_access_key{};
     /// `ca-path`, `cert-path`, `key-path`, `tls-version`: how the key service is reached (type "kms").
-    tls_config tls;
+    tls_config tls{};
     /// `timeout`: how long one key-service operation may take, retries included (type "kms").
     std::chrono::milliseconds timeout = default_key_service_timeout;
 

@@ -17,7 +17,6 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <ctime>
 #include <span>
 #include <string>
@@ -245,10 +244,9 @@ inline constexpr std::array<std::string_view, 4> unsigned_headers = {"expect", "
     const std::time_t t = std::chrono::system_clock::to_time_t(when);
     std::tm utc{};
     ::gmtime_r(&t, &utc);
-    char out[20];
-    std::snprintf(out, sizeof out, "%04d%02d%02dT%02d%02d%02dZ", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-                  utc.tm_hour, utc.tm_min, utc.tm_sec);
-    return out;
+    char out[32];
+    const std::size_t n = std::strftime(out, sizeof out, "%Y%m%dT%H%M%SZ", &utc);
+    return std::string(out, n);
 }
 
 /// The Authorization header value for `request` as it stands (its X-Amz-Date and, with a session
