@@ -144,7 +144,8 @@ namespace detail {
     } else {
         looked += ", ~/.aws/credentials (HOME is not set)";
     }
-    throw error(errc::kms, "no AWS credentials found; looked in " + looked + "; " + std::string(unsupported_credential_sources));
+    throw error(errc::kms, s.config_section + ".type = \"kms\": no AWS credentials found; looked in " + looked + "; " +
+                               std::string(unsupported_credential_sources));
 }
 
 }  // namespace atrest::aws
