@@ -78,6 +78,9 @@ TEST_CASE("atrest-ctl --config with a KMS master key: create, reopen, metrics, r
             CHECK(contains(r.out, "atrest_kms_requests_total{operation=\"GenerateDataKey\",outcome=\"ok\"} 0\n"));
             CHECK(contains(r.out, "atrest_kms_request_duration_seconds_count{operation=\"Decrypt\"} 1\n"));
             CHECK(server->decrypts() == decrypts + 1);  // one command, one process: one Decrypt
+            const auto lint = atrest_test::run_process(ATREST_PROMTOOL, {"check", "metrics"}, {}, r.out);
+            INFO(lint.out << lint.err);
+            CHECK(lint.exit_code == 0);
 
             // KMS -> file: the file key current, the KMS key previous.
             const auto master = dir / "master.key";

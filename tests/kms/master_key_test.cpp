@@ -284,10 +284,11 @@ TEST_CASE("KMS master key: 5xx, throttling and dropped connections are retried w
             struct fault {
                 int status;
                 std::string body;
+                std::string outcome;  // as the metrics count it
             };
-            for (const auto& f : {fault{503, R"({"__type":"KMSInternalException","message":"try again"})"},
-                                  fault{400, R"({"__type":"ThrottlingException","message":"Rate exceeded"})"},
-                                  fault{0, ""}}) {
+            for (const auto& f : {fault{503, R"({"__type":"KMSInternalException","message":"try again"})", "server_error"},
+                                  fault{400, R"({"__type":"ThrottlingException","message":"Rate exceeded"})", "throttled"},
+                                  fault{0, "", "network_error"}}) {
                 INFO("fault status " << f.status);
                 atrest_test::fault_proxy twice(server->port(), 2, f.status, f.body);
                 atrest::prometheus_metrics metrics;
@@ -298,6 +299,8 @@ TEST_CASE("KMS master key: 5xx, throttling and dropped connections are retried w
                 const auto text = metrics.render();
                 CHECK(text.find("atrest_kms_requests_total{operation=\"Decrypt\",outcome=\"ok\"} 1\n") != std::string::npos);
                 CHECK(text.find("atrest_kms_request_duration_seconds_count{operation=\"Decrypt\"} 3\n") != std::string::npos);
+                CHECK(text.find("atrest_kms_requests_total{operation=\"Decrypt\",outcome=\"" + f.outcome + "\"} 2\n") !=
+                      std::string::npos);
             }
             const auto before = snapshot(data);  // a successful writable open compacts file.dict: compare from here
             atrest_test::fault_proxy always(server->port(), -1, 500, R"({"__type":"KMSInternalException"})");
