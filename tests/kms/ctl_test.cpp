@@ -8,7 +8,6 @@
 #include "temp_dir.hpp"
 
 #include <fstream>
-#include <map>
 #include <string>
 
 #ifdef ATREST_CTL_PATH
@@ -32,14 +31,6 @@ std::string file_table(const std::string& section, const fs::path& key) {
 
 void write_config(const fs::path& path, const std::string& tables) {
     std::ofstream(path) << "[security.encryption]\ndata-encryption-method = \"aes256-ctr\"\n\n" << tables;
-}
-
-std::map<std::string, std::string> snapshot(const fs::path& dir) {
-    std::map<std::string, std::string> out;
-    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-        out[fs::relative(entry.path(), dir).string()] = entry.is_directory() ? "<dir>" : atrest_test::read_text(entry.path());
-    }
-    return out;
 }
 
 atrest_test::process_result ctl(const std::vector<std::string>& args) {
@@ -111,7 +102,7 @@ TEST_CASE("atrest-ctl --config with a KMS master key: create, reopen, metrics, r
             CHECK(atrest_test::read_text(dir / "back2") == "some plaintext");
 
             // KMS down at start, and a wrong key id: one error line, exit 1, nothing changed.
-            const auto before = snapshot(data);
+            const auto before = atrest_test::directory_bytes(data);
             const auto down = "http://127.0.0.1:" + std::to_string(atrest_test::free_port());
             write_config(config, kms_table("master-key", *server, key_id, down, "500ms"));
             r = ctl({"rotate-data-key", "--config", config, "--data-dir", data.string()});
@@ -124,7 +115,7 @@ TEST_CASE("atrest-ctl --config with a KMS master key: create, reopen, metrics, r
             CHECK(r.exit_code == 1);
             CHECK(contains(r.err, "atrest-ctl: error: "));
             CHECK(contains(r.err, key_id));  // names the key the data was sealed under
-            CHECK(snapshot(data) == before);
+            CHECK(atrest_test::directory_bytes(data) == before);
         }
     }
 }

@@ -82,6 +82,17 @@ inline std::size_t count_of(const std::string& text, const std::string& needle) 
     return n;
 }
 
+/// Every file and directory under `dir` with its bytes ("<dir>" for a directory): what "no byte
+/// changed" compares. An absent `dir` gives an empty map.
+inline std::map<std::string, std::string> directory_bytes(const fs::path& dir) {
+    std::map<std::string, std::string> out;
+    if (!fs::exists(dir)) return out;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+        out[fs::relative(entry.path(), dir).string()] = entry.is_directory() ? "<dir>" : read_text(entry.path());
+    }
+    return out;
+}
+
 /// A background process with its output in `log`, stopped (SIGTERM, then SIGKILL) on destruction.
 class background_process final {
 public:

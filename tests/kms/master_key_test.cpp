@@ -14,7 +14,6 @@
 #include <atrest/kms/aws_kms_master_key.hpp>
 #include <atrest/metrics/prometheus_metrics.hpp>
 
-#include <map>
 #include <string>
 #include <vector>
 
@@ -56,17 +55,6 @@ atrest::encryption_config config_of(atrest::master_key_config current,
     c.master_key = std::move(current);
     c.previous_master_key = std::move(previous);
     return c;
-}
-
-/// Every file and directory under `dir` with its bytes: what "no byte changed" compares.
-std::map<std::string, std::string> snapshot(const fs::path& dir) {
-    std::map<std::string, std::string> out;
-    if (!fs::exists(dir)) return out;
-    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-        const auto name = fs::relative(entry.path(), dir).string();
-        out[name] = entry.is_directory() ? std::string("<dir>") : atrest_test::read_text(entry.path());
-    }
-    return out;
 }
 
 std::vector<std::byte> key_bytes(const atrest::file_info& info) {
@@ -219,7 +207,7 @@ TEST_CASE("KMS master key: a refusal to decrypt is wrong_key, so previous-master
             // An alias of another key: only KMS can tell. AWS and local-kms refuse the Decrypt
             // (IncorrectKeyException / InvalidCiphertextException: wrong_key, previous tried);
             // moto answers AccessDeniedException, which is a refusal atrest reports as it is.
-            const auto before = snapshot(data);
+            const auto before = atrest_test::directory_bytes(data);
             const auto e = expect_error([&] { (void)open_fresh(config_of(kms_section(*server, alias_b)), data); });
             INFO(e.what());
             if (server->name() == "moto") {
@@ -232,7 +220,7 @@ TEST_CASE("KMS master key: a refusal to decrypt is wrong_key, so previous-master
                 CHECK(sealed_blob(data).find(alias_b) != std::string::npos);  // re-sealed under the alias's key
             }
             check_no_secret(e);
-            if (server->name() == "moto") CHECK(snapshot(data) == before);
+            if (server->name() == "moto") CHECK(atrest_test::directory_bytes(data) == before);
         }
     }
 }
@@ -244,7 +232,7 @@ TEST_CASE("KMS master key: a missing or disabled key names key id and region and
             const auto data = dir / "data";
             fs::create_directory(data);
             const std::string absent = "00000000-1111-2222-3333-444444444444";
-            const auto before = snapshot(data);
+            const auto before = atrest_test::directory_bytes(data);
             const auto e = expect_error([&] { (void)open_fresh(config_of(kms_section(*server, absent)), data); });
             INFO(e.what());
             CHECK(e.kind() == atrest::errc::kms);
@@ -252,13 +240,13 @@ TEST_CASE("KMS master key: a missing or disabled key names key id and region and
                 CHECK(std::string(e.what()).find(part) != std::string::npos);
             }
             check_no_secret(e);
-            CHECK(snapshot(data) == before);
+            CHECK(atrest_test::directory_bytes(data) == before);
             CHECK_FALSE(fs::exists(data / "key.dict"));
 
             if (server->name() == "moto") continue;  // moto does not enforce a key's state (it serves disabled keys)
             const auto key_id = server->create_key();
             (void)open_fresh(config_of(kms_section(*server, key_id)), data)->new_file(data / "f");
-            const auto sealed = snapshot(data);
+            const auto sealed = atrest_test::directory_bytes(data);
             server->disable_key(key_id);
             const auto d = expect_error([&] { (void)open_fresh(config_of(kms_section(*server, key_id)), data); });
             INFO(d.what());
@@ -267,7 +255,7 @@ TEST_CASE("KMS master key: a missing or disabled key names key id and region and
                 CHECK(std::string(d.what()).find(part) != std::string::npos);
             }
             check_no_secret(d);
-            CHECK(snapshot(data) == sealed);
+            CHECK(atrest_test::directory_bytes(data) == sealed);
             server->enable_key(key_id);
             CHECK(open_fresh(config_of(kms_section(*server, key_id)), data)->get_file(data / "f").encrypted());
         }
@@ -302,7 +290,7 @@ TEST_CASE("KMS master key: 5xx, throttling and dropped connections are retried w
                 CHECK(text.find("atrest_kms_requests_total{operation=\"Decrypt\",outcome=\"" + f.outcome + "\"} 2\n") !=
                       std::string::npos);
             }
-            const auto before = snapshot(data);  // a successful writable open compacts file.dict: compare from here
+            const auto before = atrest_test::directory_bytes(data);  // a successful writable open compacts file.dict: compare from here
             atrest_test::fault_proxy always(server->port(), -1, 500, R"({"__type":"KMSInternalException"})");
             const auto started = std::chrono::steady_clock::now();
             const auto e = expect_error([&] {
@@ -317,7 +305,7 @@ TEST_CASE("KMS master key: 5xx, throttling and dropped connections are retried w
             CHECK(always.requests() >= 3);
             CHECK(took >= std::chrono::milliseconds(1000));
             CHECK(took < std::chrono::milliseconds(3000));
-            CHECK(snapshot(data) == before);
+            CHECK(atrest_test::directory_bytes(data) == before);
 
             // Access denied is an answer, not an outage: reported at once, with the permission to check.
             atrest_test::fault_proxy denied(server->port(), -1, 400,
@@ -332,7 +320,7 @@ TEST_CASE("KMS master key: 5xx, throttling and dropped connections are retried w
                 CHECK(std::string(a.what()).find(part) != std::string::npos);
             }
             check_no_secret(a);
-            CHECK(snapshot(data) == before);
+            CHECK(atrest_test::directory_bytes(data) == before);
         }
     }
 }
@@ -347,7 +335,7 @@ TEST_CASE("KMS master key: KMS down at start is 'KMS unavailable' after the dead
     for (int existing = 0; existing < 2; ++existing) {
         INFO((existing ? "existing directory" : "first start"));
         if (existing) (void)open_fresh(config_of(kms_section(server, key_id)), data)->new_file(data / "f");
-        const auto before = snapshot(data);
+        const auto before = atrest_test::directory_bytes(data);
         const auto started = std::chrono::steady_clock::now();
         const auto e = expect_error([&] {
             (void)open_fresh(config_of(kms_section(server, key_id, down, std::chrono::milliseconds(800))), data);
@@ -361,6 +349,6 @@ TEST_CASE("KMS master key: KMS down at start is 'KMS unavailable' after the dead
         CHECK(took >= std::chrono::milliseconds(700));
         CHECK(took < std::chrono::milliseconds(2500));
         check_no_secret(e);
-        CHECK(snapshot(data) == before);
+        CHECK(atrest_test::directory_bytes(data) == before);
     }
 }
