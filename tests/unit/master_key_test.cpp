@@ -7,7 +7,10 @@
 
 #include <atrest/master_key.hpp>
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -228,4 +231,54 @@ TEST_CASE("with_previous tries the previous key only on wrong_key and asks for a
     CHECK(any.describe() == "new key");
     atrest::any_master_key insecure{atrest::plaintext_master_key{}};
     CHECK_FALSE(insecure.is_secure());
+}
+
+TEST_CASE("a new master key cannot be read or taken over through a planted temp file", "[master_key][failure]") {
+    // The attack: another local user pre-creates PATH.tmp in a shared directory and holds it open,
+    // hoping the key is written through it. Key files never go through a fixed name now.
+    temp_dir dir;
+    std::filesystem::permissions(dir.path(), std::filesystem::perms::all | std::filesystem::perms::sticky_bit);
+    const auto key = dir / "master.key";
+    int pipe_fds[2];
+    REQUIRE(::pipe(pipe_fds) == 0);
+    const pid_t attacker = ::fork();
+    REQUIRE(attacker >= 0);
+    if (attacker == 0) {  // as nobody: plant PATH.tmp, keep it open, report back, wait
+        if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(2);
+        const int fd = ::open((key.string() + ".tmp").c_str(), O_RDWR | O_CREAT, 0666);
+        char ok = fd >= 0 ? 'y' : 'n';
+        (void)!::write(pipe_fds[1], &ok, 1);
+        ::pause();
+        ::_exit(0);
+    }
+    char ready = 0;
+    REQUIRE(::read(pipe_fds[0], &ready, 1) == 1);
+    REQUIRE(ready == 'y');
+    atrest::generate_master_key_file(key);
+    ::kill(attacker, SIGKILL);
+    ::waitpid(attacker, nullptr, 0);
+    struct ::stat st {}, planted {};
+    REQUIRE(::stat(key.c_str(), &st) == 0);
+    REQUIRE(::stat((key.string() + ".tmp").c_str(), &planted) == 0);
+    CHECK(st.st_uid == ::geteuid());       // the key file is ours, not the attacker's
+    CHECK((st.st_mode & 0777) == 0600);
+    CHECK(st.st_ino != planted.st_ino);    // and not the planted file
+    CHECK(planted.st_size == 0);           // which never saw a byte of the key
+    CHECK(atrest::file_master_key<>(key).is_secure());
+}
+
+TEST_CASE("without O_TMPFILE a secret file gets a fresh exclusive name and leaves nothing behind", "[master_key]") {
+    temp_dir dir;
+    const auto path = dir / "secret";
+    const std::vector<std::byte> text(65, std::byte{'a'});
+    atrest::detail::posix::create_secret_file(path, text, false);
+    CHECK(atrest::detail::posix::read_file_if_exists(path).value() == text);
+    struct ::stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    CHECK(std::distance(std::filesystem::directory_iterator(dir.path()), {}) == 1);
+    CHECK(expect_error([&] { atrest::detail::posix::create_secret_file(path, text, false); }).code() ==
+          atrest::errc::already_exists);
+    CHECK(expect_error([&] { atrest::detail::posix::create_secret_file(dir / "no-dir" / "x", text, false); }).code() ==
+          atrest::errc::not_found);
 }
