@@ -116,7 +116,7 @@ struct tink_streaming final {
 
     private:
         stream(std::span<const std::byte> key, const options& o, const std::array<std::byte, header_size<A>()>& header)
-            : m_header(header), m_cipher(derive(key, o, header)) {
+            : m_header(header), m_cipher(derive(key, o, header).bytes()) {
             std::memcpy(m_nonce.data(), header.data() + 1 + A::key_size, nonce_prefix_size);
         }
 
