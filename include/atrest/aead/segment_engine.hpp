@@ -191,8 +191,8 @@ template <aead_policy A, class F, random_access_file File>
     const auto parsed = layout.from_cipher_size(size);
     if (!parsed) {
         throw error(errc::truncated,
-                    "'" + std::string(file.name()) + "': " + std::to_string(size) + " bytes cannot be a " +
-                        std::string(F::name) + " stream: it ends inside a header, a segment's header or tag, or has more than " +
+                    "'" + std::string(file.name()) + "': ends at byte " + std::to_string(size) + ", where no " +
+                        std::string(F::name) + " stream can end: inside its header, a segment's header or tag, or past " +
                         std::to_string(layout.max_segments) + " segments (truncated or appended to)");
     }
     return {segment_engine<A, F>(layout, std::move(stream)), parsed->segments, parsed->plain_size};
