@@ -12,6 +12,7 @@
 #include <atrest/file/concepts.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -70,7 +71,12 @@ public:
 
     segment_engine(const segment_layout& layout, stream_type stream)
         : m_layout(layout), m_stream(std::move(stream)),
-          m_scratch(new std::byte[scratch_size()], scrubbing_delete{scratch_size()}) {}
+          m_scratch(new std::byte[scratch_size()], scrubbing_delete{scratch_size()}) {
+        if (layout.overhead() > m_edges.size()) {
+            throw error(errc::invalid_argument, "segment prefix and tag of " + std::to_string(layout.overhead()) +
+                                                    " bytes: at most 64 are supported");
+        }
+    }
 
     [[nodiscard]] const segment_layout& layout() const noexcept { return m_layout; }
     [[nodiscard]] stream_type& stream() noexcept { return m_stream; }
@@ -86,14 +92,23 @@ public:
     /// truncated stream from a changed one (costs one more decryption, on the error path only).
     template <random_access_file File>
     [[nodiscard]] std::span<std::byte> open(const File& file, std::uint64_t index, std::uint64_t body, bool final) {
-        auto check = read_and_open(file, index, body, final);
+        const std::span<std::byte> plain(m_scratch.get() + m_layout.prefix_size, static_cast<std::size_t>(body));
+        open_into(file, index, body, final, plain);
+        return plain;
+    }
+
+    /// The same into `dest` (`body` bytes, the caller's buffer): the body is read and decrypted
+    /// there, which saves copying it out of the engine's buffer but costs separate reads of the
+    /// segment's prefix and tag. `dest` holds zeros if the segment does not open.
+    template <random_access_file File>
+    void open_into(const File& file, std::uint64_t index, std::uint64_t body, bool final, std::span<std::byte> dest) {
+        auto check = read_and_open(file, index, body, final, dest);
         if (check == segment_check::tag_mismatch && !F::final_in_prefix &&
-            read_and_open(file, index, body, !final) == segment_check::ok) {
-            secure_scrub(m_scratch.get(), scratch_size());
+            read_and_open(file, index, body, !final, dest) == segment_check::ok) {
+            secure_scrub(dest.data(), dest.size());
             check = final ? segment_check::missing_final : segment_check::unexpected_final;
         }
         if (check != segment_check::ok) throw_segment_error(file.name(), m_layout, index, body, check);
-        return {m_scratch.get() + m_layout.prefix_size, static_cast<std::size_t>(body)};
     }
 
     /// Seals the first `body` bytes of `body_buffer(index)` as segment `index` and writes it.
@@ -147,24 +162,43 @@ private:
         }
     };
 
+    /// Reads segment `index` — into the engine's buffer when `plain` is its body part (one
+    /// read), else the body into `plain` and prefix and tag into `m_edges` — and opens it.
     template <random_access_file File>
-    segment_check read_and_open(const File& file, std::uint64_t index, std::uint64_t body, bool final) {
+    segment_check read_and_open(const File& file, std::uint64_t index, std::uint64_t body, bool final,
+                                std::span<std::byte> plain) {
         const auto n = static_cast<std::size_t>(body);
-        const auto whole = std::span(m_scratch.get(), n + m_layout.overhead());
         const std::uint64_t at = m_layout.cipher_start(index);
-        const std::size_t got = file.read_at(at, whole);
-        if (got != whole.size()) {
+        const auto prefix_size = static_cast<std::size_t>(m_layout.prefix_size);
+        const auto tag_size = static_cast<std::size_t>(m_layout.tag_size);
+        if (plain.data() == m_scratch.get() + prefix_size) {
+            const auto whole = std::span(m_scratch.get(), n + prefix_size + tag_size);
+            read_exact(file, at, whole, index, body);
+            return m_stream.open(index, final, whole.first(prefix_size), plain, whole.subspan(prefix_size + n, tag_size));
+        }
+        const auto prefix = std::span(m_edges).first(prefix_size);
+        const auto tag = std::span(m_edges).subspan(prefix_size, tag_size);
+        if (!prefix.empty()) read_exact(file, at, prefix, index, body);
+        read_exact(file, at + prefix_size, plain, index, body);
+        read_exact(file, at + prefix_size + n, tag, index, body);
+        return m_stream.open(index, final, prefix, plain, tag);
+    }
+
+    template <random_access_file File>
+    void read_exact(const File& file, std::uint64_t at, std::span<std::byte> out, std::uint64_t index,
+                    std::uint64_t body) const {
+        const std::size_t got = file.read_at(at, out);
+        if (got != out.size()) {
             throw error(errc::truncated, "'" + std::string(file.name()) + "': " + segment_place(m_layout, index, body) +
                                              " ends at byte " + std::to_string(at + got) +
                                              ": the file shrank while it was read");
         }
-        return m_stream.open(index, final, whole.first(m_layout.prefix_size), whole.subspan(m_layout.prefix_size, n),
-                             whole.subspan(m_layout.prefix_size + n, m_layout.tag_size));
     }
 
     segment_layout m_layout;
     stream_type m_stream;
     std::unique_ptr<std::byte[], scrubbing_delete> m_scratch;  // prefix || body || tag of one segment
+    std::array<std::byte, 64> m_edges{};  // prefix and tag of a segment read into the caller's buffer
 };
 
 /// What a stream file holds: its format state (from the first bytes), its segments and

@@ -53,6 +53,14 @@ public:
         while (done < n) {
             const std::uint64_t at = offset + done;
             const std::uint64_t index = layout().segment_of(at);
+            const std::uint64_t body = body_of(index);
+            if (at == layout().plain_start(index) && n - done >= body && body >= direct_min && m_cached != index) {
+                // A whole large segment: decrypted in `out` itself, saving a copy.
+                m_opened.engine.open_into(m_file, index, body, index == m_opened.segments - 1,
+                                          out.subspan(done, static_cast<std::size_t>(body)));
+                done += static_cast<std::size_t>(body);
+                continue;
+            }
             const auto plain = load(index);
             const auto skip = static_cast<std::size_t>(at - layout().plain_start(index));
             const std::size_t take = std::min(n - done, plain.size() - skip);
@@ -68,10 +76,19 @@ public:
     }
 
 private:
+    /// Reads covering a whole segment of at least this many bytes decrypt it in the caller's
+    /// buffer (three reads of the file instead of one, one copy less); smaller ones go through
+    /// the segment buffer, where a partly read segment stays cached.
+    static constexpr std::uint64_t direct_min = 16384;
+
+    [[nodiscard]] std::uint64_t body_of(std::uint64_t index) const noexcept {
+        return index == m_opened.segments - 1 ? size() - layout().plain_start(index) : layout().capacity_of(index);
+    }
+
     /// Segment `index`'s plaintext; the last one loaded stays cached for small sequential reads.
     std::span<const std::byte> load(std::uint64_t index) {
         const std::uint64_t last = m_opened.segments - 1;
-        const std::uint64_t body = index == last ? size() - layout().plain_start(index) : layout().capacity_of(index);
+        const std::uint64_t body = body_of(index);
         if (m_cached != index) {
             m_cached.reset();
             m_plain = m_opened.engine.open(m_file, index, body, index == last);
