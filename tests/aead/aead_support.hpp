@@ -25,6 +25,13 @@ inline std::vector<std::byte> test_bytes(std::size_t n, std::uint32_t seed = 1) 
     return out;
 }
 
+/// Plaintext sizes around the first segment boundaries of a layout: empty, one and two bytes,
+/// one short of, at and one past the ends of segments 0 and 1, and a few segments more.
+inline std::vector<std::size_t> boundary_sizes(const atrest::segment_layout& l) {
+    const auto first = static_cast<std::size_t>(l.first_capacity), cap = static_cast<std::size_t>(l.capacity);
+    return {0, 1, 2, first - 1, first, first + 1, first + cap - 1, first + cap, first + cap + 1, first + 3 * cap + 5};
+}
+
 /// A whole stream sealed into memory, appended in pieces of `piece` bytes (0: at once).
 template <class A, class F>
 atrest::memory_file seal_stream(std::span<const std::byte> key, std::span<const std::byte> plain,

@@ -41,7 +41,7 @@ public:
         const std::size_t tail = data.size() - bulk;
         m_buffer.assign(u8(data.data()) + bulk, u8(data.data()) + data.size());
         m_enc->finish(m_buffer);
-        std::memcpy(data.data() + bulk, m_buffer.data(), tail);
+        if (tail != 0) std::memcpy(data.data() + bulk, m_buffer.data(), tail);
         std::memcpy(tag.data(), m_buffer.data() + tail, A::tag_size);
     }
 

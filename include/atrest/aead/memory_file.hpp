@@ -24,7 +24,7 @@ public:
     [[nodiscard]] std::size_t read_at(std::uint64_t offset, std::span<std::byte> out) const {
         if (offset >= m_bytes.size()) return 0;
         const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(out.size(), m_bytes.size() - offset));
-        std::memcpy(out.data(), m_bytes.data() + offset, n);
+        if (n != 0) std::memcpy(out.data(), m_bytes.data() + offset, n);
         return n;
     }
 
