@@ -74,7 +74,7 @@ void differential() {
 
 }  // namespace
 
-TEST_CASE("aead: published known answers for aes256-gcm, aes128-gcm and chacha20-poly1305") {
+TEST_CASE("published known answers for aes256-gcm, aes128-gcm and chacha20-poly1305") {
     const std::string p60 =
         "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5"
         "aa0de657ba637b39";
@@ -102,17 +102,17 @@ TEST_CASE("aead: published known answers for aes256-gcm, aes128-gcm and chacha20
          "1ae10b594f09e26a7e902ecbd0600691"});
 }
 
-TEST_CASE("aead: aes256-gcm agrees with OpenSSL at every length and refuses any change") {
+TEST_CASE("aes256-gcm agrees with OpenSSL at every length and refuses any change") {
     differential<atrest::aes256_gcm>();
 }
-TEST_CASE("aead: aes128-gcm agrees with OpenSSL at every length and refuses any change") {
+TEST_CASE("aes128-gcm agrees with OpenSSL at every length and refuses any change") {
     differential<atrest::aes128_gcm>();
 }
-TEST_CASE("aead: chacha20-poly1305 agrees with OpenSSL at every length and refuses any change") {
+TEST_CASE("chacha20-poly1305 agrees with OpenSSL at every length and refuses any change") {
     differential<atrest::chacha20_poly1305>();
 }
 
-TEST_CASE("aead: a key of the wrong size is errc::invalid_key_size naming the cipher") {
+TEST_CASE("a key of the wrong size is errc::invalid_key_size naming the cipher") {
     const auto key = atrest_test::test_bytes(16);
     atrest_test::require_error([&] { atrest::aead_cipher<atrest::aes256_gcm> c(key); },
                                atrest::errc::invalid_key_size, {"aes256-gcm", "32-byte", "16 bytes"});
@@ -120,7 +120,7 @@ TEST_CASE("aead: a key of the wrong size is errc::invalid_key_size naming the ci
                                atrest::errc::invalid_key_size, {"chacha20-poly1305"});
 }
 
-TEST_CASE("aead: HKDF-SHA-256 gives RFC 5869's test cases 1 and 3") {
+TEST_CASE("HKDF-SHA-256 gives RFC 5869's test cases 1 and 3") {
     std::vector<std::byte> ikm22(22, std::byte{0x0b});
     const auto okm1 = atrest::detail::hkdf_sha256(ikm22, from_hex("000102030405060708090a0b0c"),
                                                   from_hex("f0f1f2f3f4f5f6f7f8f9"), 42);

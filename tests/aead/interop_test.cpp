@@ -79,7 +79,7 @@ atrest::memory_file tink_seal(const tink_case& c) {
 
 }  // namespace
 
-TEST_CASE("aead interop: Tink's AesGcmHkdfStreaming opens our streams and we open Tink's") {
+TEST_CASE("interop: Tink's AesGcmHkdfStreaming opens our streams and we open Tink's") {
     atrest_test::temp_dir dir;
     std::vector<tink_case> cases;
     std::uint32_t seed = 100;
@@ -148,7 +148,7 @@ TEST_CASE("aead interop: Tink's AesGcmHkdfStreaming opens our streams and we ope
     CHECK(refused.size() > 10);
 }
 
-TEST_CASE("aead interop: MinIO's sio opens our DARE 2.0 streams and we open sio's") {
+TEST_CASE("interop: MinIO's sio opens our DARE 2.0 streams and we open sio's") {
     atrest_test::temp_dir dir;
     const fs::path peer = fs::path(ATREST_SIO_PEER_BINARY);
     // Built here (go build caches, so only the first run compiles), modules from the Go module proxy.

@@ -272,26 +272,26 @@ void every_bit(std::size_t n) {
 
 }  // namespace
 
-TEST_CASE("aead streams: round trips at every segment boundary, appended in pieces") {
+TEST_CASE("streams: round trips at every segment boundary, appended in pieces") {
     round_trips<aes128_gcm, tink_streaming>();
     round_trips<aes256_gcm, tink_streaming>();
     round_trips<aes256_gcm, dare>();
     round_trips<chacha20_poly1305, dare>();
 }
 
-TEST_CASE("aead streams: any byte range reads back, decrypting only the segments it touches") {
+TEST_CASE("streams: any byte range reads back, decrypting only the segments it touches") {
     range_reads<aes256_gcm, tink_streaming>();
     range_reads<chacha20_poly1305, dare>();
 }
 
-TEST_CASE("aead streams: finished streams continue, and no nonce seals two plaintexts") {
+TEST_CASE("streams: finished streams continue, and no nonce seals two plaintexts") {
     appends<aes128_gcm, tink_streaming>();
     appends<aes256_gcm, tink_streaming>();
     appends<aes256_gcm, dare>();
     appends<chacha20_poly1305, dare>();
 }
 
-TEST_CASE("aead streams: an unfinished stream is refused as truncated") {
+TEST_CASE("streams: an unfinished stream is refused as truncated") {
     const auto key = atrest_test::test_bytes(32, 30);
     auto w = atrest::sealed_stream_writer<aes256_gcm, tink_streaming, atrest::memory_file>::create(
         atrest::memory_file("unfinished.log"), key, {1024, {}});
@@ -300,21 +300,21 @@ TEST_CASE("aead streams: an unfinished stream is refused as truncated") {
     CHECK(e.kind() == atrest::errc::truncated);
 }
 
-TEST_CASE("aead streams: a cut, reordered or spliced Tink stream is a typed error naming file and offset") {
+TEST_CASE("streams: a cut, reordered or spliced Tink stream is a typed error naming file and offset") {
     tamper_cases<aes256_gcm, tink_streaming>();
 }
-TEST_CASE("aead streams: a cut, reordered or spliced DARE stream is a typed error naming file and offset") {
+TEST_CASE("streams: a cut, reordered or spliced DARE stream is a typed error naming file and offset") {
     tamper_cases<aes256_gcm, dare>();
 }
 
-TEST_CASE("aead streams: every flipped bit of a small stream is refused") {
+TEST_CASE("streams: every flipped bit of a small stream is refused") {
     every_bit<aes256_gcm, tink_streaming>(0);
     every_bit<aes128_gcm, tink_streaming>(2500);  // three segments of a 1 KiB-segment stream
     every_bit<aes256_gcm, dare>(1);
     every_bit<chacha20_poly1305, dare>(300);
 }
 
-TEST_CASE("aead streams: a DARE package header that names another version or cipher") {
+TEST_CASE("streams: a DARE package header that names another version or cipher") {
     const auto key = atrest_test::test_bytes(32, 40);
     auto sealed = atrest_test::seal_stream<aes256_gcm, dare>(key, atrest_test::test_bytes(10, 41)).bytes();
     auto v1 = sealed;
@@ -327,7 +327,7 @@ TEST_CASE("aead streams: a DARE package header that names another version or cip
         atrest::errc::unsupported, {"'obj'", "offset 0", "AES-256-GCM"});
 }
 
-TEST_CASE("aead streams: a sealed stream in a real file, written, continued and read at random") {
+TEST_CASE("streams: a sealed stream in a real file, written, continued and read at random") {
     atrest_test::temp_dir dir;
     const auto key = atrest_test::test_bytes(32, 50);
     const auto plain = atrest_test::test_bytes(300000, 51);
