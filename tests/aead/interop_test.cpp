@@ -13,6 +13,7 @@
 
 #include <atrest/aead.hpp>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -216,9 +217,33 @@ TEST_CASE("interop: MinIO's sio opens our DARE 2.0 streams and we open sio's") {
             ++refused;
         }
     }
+    // With one stream nonce on both sides (sio's Config.Nonce), the bytes are identical: headers,
+    // final flags, nonces, ciphertext and tags. A nonce with its top bit set checks that both
+    // clear it for the final flag.
+    std::vector<std::pair<dare_case, std::array<std::byte, 12>>> fixed;
+    for (const auto& c : cases) {
+        if (c.plain.empty() || c.plain.size() % 3 != 0) continue;
+        std::array<std::byte, 12> nonce{};
+        const auto n = atrest_test::test_bytes(12, static_cast<std::uint32_t>(c.plain.size()));
+        std::copy(n.begin(), n.end(), nonce.begin());
+        if (fixed.size() % 2 == 0) nonce[0] |= std::byte{0x80};
+        job(c, "encrypt", dir / (c.name + ".plain"), dir / (c.name + ".sio-fixed"));
+        manifest.seekp(-1, std::ios_base::cur);  // the nonce goes on the same line
+        manifest << ' ' << to_hex(nonce.data(), nonce.size()) << '\n';
+        fixed.emplace_back(c, nonce);
+    }
     const std::string jobs = manifest.str();
     write_file(dir / "manifest", std::as_bytes(std::span(jobs)));
     run_peer(peer.string(), {(dir / "manifest").string()}, "the DARE peer was built just above");
+    REQUIRE(fixed.size() >= 4);
+    for (const auto& [c, nonce] : fixed) {
+        INFO(c.name << " with a fixed stream nonce");
+        const atrest::dare::options o{0, nonce};
+        const auto ours = c.cipher == "aes256-gcm"
+                              ? atrest_test::seal_stream<atrest::aes256_gcm, atrest::dare>(c.key, c.plain, o, 777, c.name)
+                              : atrest_test::seal_stream<atrest::chacha20_poly1305, atrest::dare>(c.key, c.plain, o, 777, c.name);
+        REQUIRE(ours.bytes() == read_file(dir / (c.name + ".sio-fixed")));
+    }
 
     for (const auto& c : cases) {
         INFO(c.name);

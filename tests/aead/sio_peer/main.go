@@ -2,8 +2,9 @@
 // peer of the interop tests in tests/aead/interop_test.cpp. One run executes every job of a
 // manifest, one line each:
 //
-//	encrypt|decrypt|refuse aes256-gcm|chacha20-poly1305 <key hex> <in> <out>
+//	encrypt|decrypt|refuse aes256-gcm|chacha20-poly1305 <key hex> <in> <out> [<stream nonce hex>]
 //
+// A stream nonce (sio's Config.Nonce) makes encryption deterministic, for byte-for-byte checks.
 // `refuse` is a decryption that must fail (a stream cut or changed). A job that fails prints its
 // line and sio's error and makes the exit status 1; the other jobs still run, so one run reports
 // every failure.
@@ -20,17 +21,26 @@ import (
 	"github.com/minio/sio"
 )
 
-func run(op, cipher, keyHex, src, dst string) error {
+func run(op, cipher, keyHex, src, dst, nonceHex string) error {
 	key, err := hex.DecodeString(keyHex)
 	if err != nil {
 		return err
+	}
+	var nonce *[12]byte
+	if nonceHex != "" {
+		n, err := hex.DecodeString(nonceHex)
+		if err != nil || len(n) != 12 {
+			return fmt.Errorf("bad stream nonce %q", nonceHex)
+		}
+		nonce = new([12]byte)
+		copy(nonce[:], n)
 	}
 	suite := map[string]byte{"aes256-gcm": sio.AES_256_GCM, "chacha20-poly1305": sio.CHACHA20_POLY1305}
 	id, ok := suite[cipher]
 	if !ok {
 		return fmt.Errorf("unknown cipher %q", cipher)
 	}
-	cfg := sio.Config{MinVersion: sio.Version20, MaxVersion: sio.Version20, CipherSuites: []byte{id}, Key: key}
+	cfg := sio.Config{MinVersion: sio.Version20, MaxVersion: sio.Version20, CipherSuites: []byte{id}, Key: key, Nonce: nonce}
 	in, err := os.ReadFile(src)
 	if err != nil {
 		return err
@@ -69,12 +79,16 @@ func main() {
 		if len(f) == 0 {
 			continue
 		}
-		if len(f) != 5 {
+		if len(f) != 5 && len(f) != 6 {
 			fmt.Fprintf(os.Stderr, "bad manifest line %q\n", lines.Text())
 			failed = 1
 			continue
 		}
-		if err := run(f[0], f[1], f[2], f[3], f[4]); err != nil {
+		nonce := ""
+		if len(f) == 6 {
+			nonce = f[5]
+		}
+		if err := run(f[0], f[1], f[2], f[3], f[4], nonce); err != nil {
 			fmt.Fprintf(os.Stderr, "sio %s (%s) failed for %s: %v\n", f[0], f[1], f[3], err)
 			failed = 1
 		}
