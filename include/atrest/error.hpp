@@ -32,6 +32,8 @@ enum class errc : int {
     kms = 16,               ///< A key-management service call failed.
     unsupported = 17,       ///< A feature is not available in this build or on this platform.
     busy = 18,              ///< Another writer holds the data directory.
+    integrity = 19,         ///< Authenticated data does not verify: changed, reordered, spliced, or another key.
+    truncated = 20,         ///< Authenticated data ends early: its final segment (or more) is missing.
 };
 
 /// The category behind `atrest::errc`; one instance per program.
@@ -58,6 +60,8 @@ public:
             case errc::kms: return "key management service error";
             case errc::unsupported: return "unsupported";
             case errc::busy: return "in use by another writer";
+            case errc::integrity: return "authenticated data failed to verify";
+            case errc::truncated: return "authenticated data is truncated";
         }
         return "unknown atrest error";
     }

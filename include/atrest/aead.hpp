@@ -1,0 +1,12 @@
+#pragma once
+/// The AEAD family: authenticated ciphers (policies and their concept), the segmented-stream
+/// engine and its two wire formats (Tink's AES-GCM-HKDF streaming, MinIO's DARE 2.0).
+#include <atrest/aead/aead_cipher.hpp>
+#include <atrest/aead/concepts.hpp>
+#include <atrest/aead/dare.hpp>
+#include <atrest/aead/memory_file.hpp>
+#include <atrest/aead/policies.hpp>
+#include <atrest/aead/segment_layout.hpp>
+#include <atrest/aead/stream_reader.hpp>
+#include <atrest/aead/stream_writer.hpp>
+#include <atrest/aead/tink_streaming.hpp>
