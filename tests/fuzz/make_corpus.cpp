@@ -44,8 +44,8 @@ void workload(Manager& km) {
     km.new_file("db/OPTIONS-000003");
     km.rotate_data_key();
     km.new_file("000004.sst");
-    km.link_file("000001.sst", "backup/000001.sst");
-    km.rename_file("000002.log", "000005.log");
+    km.link_file("000001.sst", "backup/000001.sst", [] {});  // the dictionary only: no files here
+    km.rename_file("000002.log", "000005.log", [] {});
     km.delete_file("000001.sst");
     km.delete_file("db");  // a directory: every entry under it
     km.rotate_data_key();

@@ -93,9 +93,18 @@ struct cpu_description {
     d.aes = __builtin_cpu_supports("aes") != 0;
     d.sse41 = __builtin_cpu_supports("sse4.1") != 0;
     d.avx2 = __builtin_cpu_supports("avx2") != 0;
-    d.vaes = __builtin_cpu_supports("vaes") != 0;
     d.avx512f = __builtin_cpu_supports("avx512f") != 0;
+#if defined(__clang__) && __clang_major__ < 16
+    // Clang before 16 knows no "vaes"/"gfni" for __builtin_cpu_supports: CPUID leaf 7 ECX bits 9
+    // and 8, VAES counted only with AVX2 (whose check covers the OS saving the YMM registers).
+    unsigned l7a = 0, l7b = 0, l7c = 0, l7d = 0;
+    const bool leaf7 = __get_cpuid_count(7, 0, &l7a, &l7b, &l7c, &l7d) != 0;
+    d.vaes = leaf7 && d.avx2 && ((l7c >> 9) & 1u) != 0;
+    d.gfni = leaf7 && ((l7c >> 8) & 1u) != 0;
+#else
+    d.vaes = __builtin_cpu_supports("vaes") != 0;
     d.gfni = __builtin_cpu_supports("gfni") != 0;
+#endif
     return d;
 }
 #else
