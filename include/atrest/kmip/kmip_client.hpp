@@ -336,6 +336,12 @@ private:
     [[nodiscard]] item call(kms_operation metric, std::uint32_t operation, std::vector<item> payload,
                             const std::string& what, const std::string& key_uid = {}) {
         using clock = detail::steady;
+        struct scrub_on_exit final {
+            std::vector<item>& items;
+            ~scrub_on_exit() {
+                for (auto& i : items) scrub(i);  // a request may carry a data key (Encrypt)
+            }
+        } guard{payload};
         const auto deadline = clock::now() + m_settings.timeout;
         const auto message_of = [&](protocol_version v) { return encode(request(v, operation, payload)); };
         std::string last_error;
