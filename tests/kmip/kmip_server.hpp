@@ -19,14 +19,16 @@
 namespace atrest_test {
 
 /// Makes ca.pem, other-ca.pem, server.{pem,key}, client.{pem,key} (CN atrest-client),
-/// client2.{pem,key} (CN atrest-other-client) and stranger.{pem,key} (signed by the other CA).
+/// client2.{pem,key} (CN atrest-other-client), renewed.{pem,key} (CN atrest-client again, valid
+/// for 30 days: a renewed certificate) and stranger.{pem,key} (signed by the other CA).
 inline void make_kmip_pki(const fs::path& dir) {
     const std::string o = ATREST_OPENSSL;
     const std::string ec = " -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes";
-    auto leaf = [&](const std::string& name, const std::string& cn, const std::string& ca, const std::string& ext) {
+    auto leaf = [&](const std::string& name, const std::string& cn, const std::string& ca, const std::string& ext,
+                    const std::string& days = "2") {
         return o + " req" + ec + " -keyout " + name + ".key -out " + name + ".csr -subj /CN=" + cn + "\n" + "printf '" +
                ext + "' > " + name + ".ext\n" + o + " x509 -req -in " + name + ".csr -CA " + ca + ".pem -CAkey " + ca +
-               ".key -CAcreateserial -out " + name + ".pem -days 2 -extfile " + name + ".ext\n";
+               ".key -CAcreateserial -out " + name + ".pem -days " + days + " -extfile " + name + ".ext\n";
     };
     const std::string script =
         "set -e\n" + o + " req -x509" + ec + " -keyout ca.key -out ca.pem -subj /CN=atrest-kmip-test-ca -days 2\n" + o +
@@ -34,6 +36,7 @@ inline void make_kmip_pki(const fs::path& dir) {
         leaf("server", "127.0.0.1", "ca", "subjectAltName=IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n") +
         leaf("client", "atrest-client", "ca", "extendedKeyUsage=clientAuth\\n") +
         leaf("client2", "atrest-other-client", "ca", "extendedKeyUsage=clientAuth\\n") +
+        leaf("renewed", "atrest-client", "ca", "extendedKeyUsage=clientAuth\\n", "30") +
         leaf("stranger", "atrest-client", "other-ca", "extendedKeyUsage=clientAuth\\n");
     const auto r = run_process("/bin/sh", {"-c", script}, {}, std::nullopt, dir.string());
     INFO(r.err);

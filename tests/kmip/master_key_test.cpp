@@ -279,3 +279,42 @@ TEST_CASE("KMIP master key: the server stopped and started again between opens",
     server.start();  // a new port; the same database, so the same key
     CHECK(key_bytes(atrest::open_key_manager(config_of(kmip_section(key_id, mode::wrap)), data)->get_file(data / "a")) == key_a);
 }
+
+TEST_CASE("KMIP master key: certificates replaced on disk are used without a restart; validity in the metrics",
+          "[servers]") {
+    auto& server = atrest_test::kmip_server();
+    auto admin = server.admin();
+    const auto key_id = admin.create_aes256();
+    temp_dir dir;
+    // The files the config names; the test replaces their contents under one running master key.
+    auto mk = kmip_section(key_id, mode::wrap);
+    mk.tls.cert_path = dir / "client.pem";
+    mk.tls.key_path = dir / "client.key";
+    auto install = [&](const std::string& who) {
+        fs::copy_file(server.file(who + ".pem"), mk.tls.cert_path, fs::copy_options::overwrite_existing);
+        fs::copy_file(server.file(who + ".key"), mk.tls.key_path, fs::copy_options::overwrite_existing);
+    };
+    std::vector<std::pair<std::int64_t, std::int64_t>> seen;
+    atrest::key_service_observer observer;
+    observer.on_client_certificate = [&](std::int64_t not_before, std::int64_t not_after) {
+        seen.emplace_back(not_before, not_after);
+    };
+    install("stranger");  // a certificate the server does not trust
+    atrest::kmip_master_key<> key(mk, atrest::master_key_section, observer);
+    expect_error([&] { key.prepare_seal(); }, atrest::errc::kms, "TLS");
+    install("client");  // replaced on disk: the next connection presents it
+    key.prepare_seal();
+    const std::vector<std::byte> secret(16, std::byte{42});
+    const auto sealed = key.seal(secret, {});
+    REQUIRE_FALSE(seen.empty());
+    const auto first = seen.back();
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    CHECK(first.first <= now);
+    CHECK(first.second > now + 86400);  // -days 2
+    CHECK(first.second < now + 3 * 86400);
+    install("renewed");  // a renewed certificate of the same identity, valid 30 days
+    atrest::kmip_master_key<> reopened(mk, atrest::master_key_section, observer);
+    const auto opened = reopened.open(sealed, {});
+    CHECK(std::vector<std::byte>(opened.data.bytes().begin(), opened.data.bytes().end()) == secret);
+    CHECK(seen.back().second > now + 29 * 86400);  // the metrics show the renewed certificate
+}
