@@ -3,6 +3,7 @@
 #   conan create . --profile:all conan/profiles/debian12      # Debian 12's Botan and GSL, offline
 #   conan create . -o "atrest/*:with_toml=True"               # + atrest::config and its toml++
 #   conan create . -o "atrest/*:with_kms=True"                # + atrest::kms: libcurl (OpenSSL) and nlohmann_json
+#   conan create . -o "atrest/*:with_kmip=True"               # + atrest::kmip: OpenSSL
 #
 # How CMake consumers find atrest. The package holds what `cmake --install` writes: the headers
 # and atrest's own CMake package (share/cmake/atrest). CMakeDeps writes no config for atrest
@@ -39,14 +40,14 @@ class AtrestConan(ConanFile):
     topics = ("encryption", "encryption-at-rest", "storage-engine", "rocksdb", "header-only")
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
-    # One option per optional part, each with its own requirements. The KMIP master-key backend
-    # will be added here as it lands (with_kmip: component "kmip").
+    # One option per optional part, each with its own requirements.
     options = {
         "with_toml": [True, False],     # atrest::config: TiKV-style TOML configuration (toml++)
         "with_rocksdb": [True, False],  # atrest::rocksdb: the RocksDB FileSystem/Env adapter
         "with_kms": [True, False],      # atrest::kms: the AWS KMS master key (libcurl with OpenSSL, nlohmann_json)
+        "with_kmip": [True, False],     # atrest::kmip: the KMIP master key over mutual TLS (OpenSSL)
     }
-    default_options = {"with_toml": False, "with_rocksdb": False, "with_kms": False}
+    default_options = {"with_toml": False, "with_rocksdb": False, "with_kms": False, "with_kmip": False}
     exports_sources = "CMakeLists.txt", "LICENSE", "cmake/*", "include/*"
     no_copy_source = True
     generators = "CMakeDeps", "CMakeToolchain"
@@ -69,6 +70,8 @@ class AtrestConan(ConanFile):
         if self.options.with_kms:
             self.requires("libcurl/[>=7.78 <9]", transitive_headers=True, transitive_libs=True)
             self.requires("nlohmann_json/[>=3 <4]", transitive_headers=True)
+        if self.options.with_kmip:
+            self.requires("openssl/[>=1.1.1 <4]", transitive_headers=True, transitive_libs=True)
 
     def validate(self):
         check_min_cppstd(self, 20)
@@ -81,7 +84,7 @@ class AtrestConan(ConanFile):
         CMake(self).configure(variables={
             "ATREST_BUILD_TESTS": "OFF", "ATREST_BUILD_BENCH": "OFF", "ATREST_BUILD_EXAMPLES": "OFF",
             "ATREST_BUILD_TOOLS": "OFF", "ATREST_WITH_TOML": "OFF", "ATREST_WITH_ROCKSDB": "OFF",
-            "ATREST_WITH_KMS": "OFF",
+            "ATREST_WITH_KMS": "OFF", "ATREST_WITH_KMIP": "OFF",
         })
 
     def package(self):
@@ -100,7 +103,8 @@ class AtrestConan(ConanFile):
         core.requires = ["botan::botan", "ms-gsl::ms-gsl"]
         parts = {"config": ("with_toml", ["tomlplusplus::tomlplusplus"]),
                  "rocksdb": ("with_rocksdb", ["rocksdb::rocksdb"]),
-                 "kms": ("with_kms", ["libcurl::libcurl", "nlohmann_json::nlohmann_json"])}
+                 "kms": ("with_kms", ["libcurl::libcurl", "nlohmann_json::nlohmann_json"]),
+                 "kmip": ("with_kmip", ["openssl::ssl"])}
         for part, (option, requirements) in parts.items():
             if self.options.get_safe(option):
                 component = self.cpp_info.components[part]
@@ -112,3 +116,5 @@ class AtrestConan(ConanFile):
                 component.requires = ["core"] + requirements
                 if part == "kms":
                     component.defines = ["ATREST_HAS_KMS=1"]
+                if part == "kmip":
+                    component.defines = ["ATREST_HAS_KMIP=1"]

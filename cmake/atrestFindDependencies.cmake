@@ -8,9 +8,8 @@
 #   atrest_find_part(<part> <error_var>)  defines atrest::<part> for a part in ATREST_PARTS
 include_guard(GLOBAL)
 
-# The optional parts, each one target with the dependency it needs. The KMIP master-key backend
-# will be added here (and in conanfile.py) as it lands, as part `kmip`.
-set(ATREST_PARTS config rocksdb kms)
+# The optional parts, each one target with the dependency it needs.
+set(ATREST_PARTS config rocksdb kms kmip)
 set(ATREST_BOTAN_MIN_VERSION 2.19)
 
 # In a function: <error_var> = the concatenated text, and return from the function. The text
@@ -128,6 +127,8 @@ endfunction()
 #   rocksdb  atrest::rocksdb  <atrest/rocksdb/*.hpp>            RocksDB (CMake package RocksDB)
 #   kms      atrest::kms      <atrest/kms/*.hpp>                libcurl (HTTPS) and nlohmann-json 3;
 #            defines ATREST_HAS_KMS=1, so open_key_manager makes `type = "kms"` master keys
+#   kmip     atrest::kmip     <atrest/kmip/*.hpp>               OpenSSL 1.1.1+ (libssl); defines
+#            ATREST_HAS_KMIP=1, so open_key_manager makes `type = "kmip"` master keys
 function(atrest_find_part part error_var)
   set(${error_var} "" PARENT_SCOPE)
   if(TARGET atrest::${part})
@@ -142,6 +143,16 @@ function(atrest_find_part part error_var)
     set(what "RocksDB's CMake package (Debian: librocksdb-dev, Conan: -o atrest/*:with_rocksdb=True)")
   elseif(part STREQUAL "kms")
     _atrest_find_kms_dependencies(dependency what)
+  elseif(part STREQUAL "kmip")
+    _atrest_find_target(dependency PACKAGE OpenSSL TARGETS OpenSSL::SSL)
+    if(NOT dependency)
+      find_package(OpenSSL 1.1.1 QUIET MODULE)
+      if(OpenSSL_FOUND AND TARGET OpenSSL::SSL)
+        set_target_properties(OpenSSL::SSL OpenSSL::Crypto PROPERTIES IMPORTED_GLOBAL TRUE)
+        set(dependency OpenSSL::SSL)
+      endif()
+    endif()
+    set(what "OpenSSL 1.1.1 or later (Debian: libssl-dev, Conan: -o atrest/*:with_kmip=True)")
   else()
     string(REPLACE ";" ", " parts "${ATREST_PARTS}")
     _atrest_fail(${error_var} "atrest: no part named '${part}', the optional parts are ${parts}")
@@ -153,6 +164,8 @@ function(atrest_find_part part error_var)
   target_link_libraries(atrest::${part} INTERFACE atrest::atrest ${dependency})
   if(part STREQUAL "kms")
     target_compile_definitions(atrest::kms INTERFACE ATREST_HAS_KMS=1)
+  elseif(part STREQUAL "kmip")
+    target_compile_definitions(atrest::kmip INTERFACE ATREST_HAS_KMIP=1)
   endif()
 endfunction()
 

@@ -121,7 +121,7 @@ TEST_CASE("TOML: bad values are located and name key, value and what is accepted
     require_error("[security.encryption]\nfile-dictionary-rewrite-threshold = 0\n", errc::config,
                   {"tikv.toml:2:", "whole number"});
     require_error("[security.encryption.master-key]\ntype = \"aws-kms\"\n", errc::config,
-                  {"tikv.toml:2:", "master-key.type = \"aws-kms\"", "\"file\", \"kms\", \"plaintext\""});
+                  {"tikv.toml:2:", "master-key.type = \"aws-kms\"", "\"file\", \"kms\", \"kmip\", \"plaintext\""});
     require_error("[security.encryption.master-key]\ntype = \"file\"\npath = 5\n", errc::config,
                   {"tikv.toml:3:", "master-key.path must be a string"});
     require_error("[security.encryption]\nmaster-key = \"file\"\n", errc::config,

@@ -221,7 +221,7 @@ TEST_CASE("Bad values name the key, the value and what is accepted", "[config]")
     for (const char* v : {"0", "-1", "abc", "1e6", "", "18446744073709551616", "1 000", "+5"}) {
         bad({{threshold, v}}, {threshold, "whole number"});
     }
-    bad({{mk + "type", "aws"}}, {mk + "type", "\"aws\"", "\"file\", \"kms\", \"plaintext\""});
+    bad({{mk + "type", "aws"}}, {mk + "type", "\"aws\"", "\"file\", \"kms\", \"kmip\", \"plaintext\""});
     bad({{mk + "type", "File"}}, {mk + "type", "\"File\""});
     bad({{mk + "type", "file"}}, {mk + "path is required", "64 hex digits"});
     bad({{mk + "type", "file"}, {mk + "path", ""}}, {mk + "path", "must not be empty"});
@@ -242,7 +242,7 @@ TEST_CASE("Encryption under a plaintext master key is refused unless allowed", "
     const flat explicit_plaintext = {{p + "data-encryption-method", "sm4-ctr"}, {mk + "type", "plaintext"}};
     const flat no_master_key = {{p + "data-encryption-method", "aes128-ctr"}};
     require_error([&] { (void)atrest::from_flat_map(explicit_plaintext); }, errc::insecure,
-                  {"plaintext", "\"sm4-ctr\"", "\"file\" or \"kms\""});
+                  {"plaintext", "\"sm4-ctr\"", "\"file\", \"kms\" or \"kmip\""});
     require_error([&] { (void)atrest::from_flat_map(no_master_key); }, errc::insecure, {"no master-key section"});
     const auto allowed = atrest::from_flat_map(explicit_plaintext, atrest::insecure_master_key::allow);
     CHECK(allowed.allow_insecure_master_key);

@@ -26,22 +26,29 @@ namespace atrest {
 /// `[security.encryption.master-key]` / `[security.encryption.previous-master-key]`.
 struct master_key_config {
     /// TiKV's `type`; `plaintext` (TiKV's default) leaves data keys readable on disk.
-    enum class kind : std::uint8_t { file, kms, plaintext };
+    enum class kind : std::uint8_t { file, kms, plaintext, kmip };
+    /// KMIP's `mode`: the key wraps on the server (Encrypt/Decrypt, the default) or is fetched (Get).
+    enum class kmip_mode : std::uint8_t { wrap, get };
     kind type = kind::plaintext;
     std::filesystem::path path;  ///< `path`: the 64-hex-digit key file (type "file").
-    std::string key_id;          ///< `key-id`: the KMS key: key id, key ARN, alias name or alias ARN (type "kms").
+    std::string key_id;          ///< `key-id`: the KMS key: key id, key ARN, alias name or alias ARN (type "kms");
+                                 ///< the KMIP server's Unique Identifier of the key (type "kmip").
     std::string region;          ///< `region`: the KMS region (type "kms").
-    std::string endpoint;        ///< `endpoint`: optional KMS endpoint URL (type "kms").
+    std::string endpoint;        ///< `endpoint`: optional KMS endpoint URL (type "kms"); host[:port] (type "kmip").
     std::string vendor{};        ///< `vendor`: "aws" or empty, which means AWS (type "kms").
     /// `[<section>.aws] access-key` / `secret-access-key`: static credentials (type "kms"); when
     /// absent, the environment and then the shared credentials file are asked (docs/kms.md).
     /// The secret is never part of a message.
     std::string access_key{};
     std::string secret_access_key{};
-    /// `ca-path`, `cert-path`, `key-path`, `tls-version`: how the key service is reached (type "kms").
+    /// `ca-path`, `cert-path`, `key-path`, `tls-version`: how the key service is reached (types "kms", "kmip").
     tls_config tls{};
-    /// `timeout`: how long one key-service operation may take, retries included (type "kms").
+    /// `timeout`: how long one key-service operation may take, retries included (types "kms", "kmip").
     std::chrono::milliseconds timeout = default_key_service_timeout;
+    /// `key-name`: the KMIP key's Name, located at start (type "kmip", instead of `key-id`).
+    std::string key_name{};
+    /// `mode`: "wrap" (default: Encrypt/Decrypt on the server) or "get" (type "kmip").
+    kmip_mode mode = kmip_mode::wrap;
 
     /// TiKV's own KMS timeout: 10 s.
     static constexpr std::chrono::milliseconds default_key_service_timeout{10'000};
@@ -53,6 +60,7 @@ struct master_key_config {
     switch (k) {
         case master_key_config::kind::file: return "file";
         case master_key_config::kind::kms: return "kms";
+        case master_key_config::kind::kmip: return "kmip";
         case master_key_config::kind::plaintext: break;
     }
     return "plaintext";
@@ -79,7 +87,7 @@ struct encryption_config : key_manager_options {
 enum class insecure_master_key : bool { refuse = false, allow = true };
 
 /// Every key a config may set, spelled as TiUP writes it; anything else is a typo.
-inline constexpr std::array<std::string_view, 30> config_keys = {
+inline constexpr std::array<std::string_view, 34> config_keys = {
     "security.encryption.data-encryption-method",
     "security.encryption.data-key-rotation-period",
     "security.encryption.enable-file-dictionary-log",
@@ -87,6 +95,8 @@ inline constexpr std::array<std::string_view, 30> config_keys = {
     "security.encryption.master-key.type",
     "security.encryption.master-key.path",
     "security.encryption.master-key.key-id",
+    "security.encryption.master-key.key-name",
+    "security.encryption.master-key.mode",
     "security.encryption.master-key.region",
     "security.encryption.master-key.endpoint",
     "security.encryption.master-key.vendor",
@@ -100,6 +110,8 @@ inline constexpr std::array<std::string_view, 30> config_keys = {
     "security.encryption.previous-master-key.type",
     "security.encryption.previous-master-key.path",
     "security.encryption.previous-master-key.key-id",
+    "security.encryption.previous-master-key.key-name",
+    "security.encryption.previous-master-key.mode",
     "security.encryption.previous-master-key.region",
     "security.encryption.previous-master-key.endpoint",
     "security.encryption.previous-master-key.vendor",
@@ -171,8 +183,8 @@ namespace detail {
 [[nodiscard]] inline std::string accepted_keys_text() {
     return "accepted keys: security.encryption.{data-encryption-method, data-key-rotation-period, "
            "enable-file-dictionary-log, file-dictionary-rewrite-threshold} and "
-           "security.encryption.{master-key, previous-master-key}.{type, path, key-id, region, endpoint, vendor, "
-           "ca-path, cert-path, key-path, tls-version, timeout, aws.access-key, aws.secret-access-key}";
+           "security.encryption.{master-key, previous-master-key}.{type, path, key-id, key-name, mode, region, "
+           "endpoint, vendor, ca-path, cert-path, key-path, tls-version, timeout, aws.access-key, aws.secret-access-key}";
 }
 
 [[nodiscard]] inline error unknown_key_error(std::string_view key) {
@@ -274,15 +286,39 @@ struct endpoint_url final {
     return out;
 }
 
+/// The default KMIP port (IANA's "kmip" registration).
+inline constexpr std::uint16_t default_kmip_port = 5696;
+
+/// A KMIP `endpoint`: `host` or `host:port` (a name, an IPv4 address or a bracketed IPv6
+/// address); no scheme, since KMIP is always TLS. The port defaults to 5696.
+[[nodiscard]] inline endpoint_url parse_kmip_endpoint(std::string_view text, std::string_view key) {
+    const std::string_view accepted = "accepted: host or host:port (port 1 to 65535, default 5696), no scheme or path";
+    if (text.find("://") != std::string_view::npos || text.ends_with("/")) throw config_error(key, text, accepted);
+    endpoint_url out;
+    try {
+        out = parse_endpoint_url("https://" + std::string(text), key);
+    } catch (const error&) {
+        throw config_error(key, text, accepted);
+    }
+    if (!out.port_given) out.port = default_kmip_port;
+    return out;
+}
+
 inline void validate_master_key(const master_key_config& mk, std::string_view section) {
     const std::string s(section);
     using k = master_key_config::kind;
     const std::string type = quoted(to_string(mk.type));
     auto unused = [&](std::string_view field, bool set) {
         if (set) {
+            const bool kmip_only = field == "key-name" || field == "mode";
+            const bool both = field == "key-id" || field == "endpoint" || field == "ca-path" || field == "cert-path" ||
+                              field == "key-path" || field == "tls-version" || field == "timeout";
             throw error(errc::config, s + "." + std::string(field) + " is set but " + s + ".type = " + type +
                                           " does not use it; it applies to type = " +
-                                          (field == "path" ? "\"file\"" : "\"kms\""));
+                                          (field == "path"  ? "\"file\""
+                                           : kmip_only      ? "\"kmip\""
+                                           : both           ? "\"kms\" or \"kmip\""
+                                                            : "\"kms\""));
         }
     };
     if (mk.type == k::file) {
@@ -318,6 +354,27 @@ inline void validate_master_key(const master_key_config& mk, std::string_view se
             throw config_error(s + ".timeout", std::to_string(mk.timeout.count()) + "ms",
                                "accepted: a positive duration of at most 1h (default 10s)");
         }
+    } else if (mk.type == k::kmip) {
+        if (mk.key_id.empty() == mk.key_name.empty()) {
+            throw error(errc::config, s + (mk.key_id.empty() ? ".key-id or " + s + ".key-name is required when "
+                                                             : ".key-id and " + s + ".key-name are both set; set one, when ") +
+                                          s + ".type = \"kmip\" (key-id: the server's Unique Identifier of the key; "
+                                          "key-name: its Name, located at start)");
+        }
+        if (mk.endpoint.empty()) {
+            throw error(errc::config, s + ".endpoint is required when " + s + ".type = \"kmip\"; accepted: host or "
+                                          "host:port (default port 5696)");
+        }
+        (void)parse_kmip_endpoint(mk.endpoint, s + ".endpoint");
+        unused("region", !mk.region.empty());
+        unused("vendor", !mk.vendor.empty());
+        unused("aws.access-key", !mk.access_key.empty());
+        unused("aws.secret-access-key", !mk.secret_access_key.empty());
+        validate(mk.tls, section);
+        if (mk.timeout.count() <= 0 || mk.timeout > max_key_service_timeout) {
+            throw config_error(s + ".timeout", std::to_string(mk.timeout.count()) + "ms",
+                               "accepted: a positive duration of at most 1h (default 10s)");
+        }
     } else {
         unused("key-id", !mk.key_id.empty());
         unused("region", !mk.region.empty());
@@ -330,6 +387,10 @@ inline void validate_master_key(const master_key_config& mk, std::string_view se
         unused("key-path", !mk.tls.key_path.empty());
         unused("tls-version", mk.tls.min_version != tls_version::tls1_2);
         unused("timeout", mk.timeout != master_key_config::default_key_service_timeout);
+    }
+    if (mk.type != k::kmip) {
+        unused("key-name", !mk.key_name.empty());
+        unused("mode", mk.mode != master_key_config::kmip_mode::wrap);
     }
 }
 
@@ -364,7 +425,7 @@ inline void validate(const encryption_config& config) {
                     std::string(master_key_section) + ".type = \"plaintext\"" +
                         (config.master_key ? "" : " (the default: no master-key section)") +
                         " with " + p + "data-encryption-method = " + detail::quoted(to_string(m)) +
-                        " would store the data keys unencrypted; accepted: type = \"file\" or \"kms\"");
+                        " would store the data keys unencrypted; accepted: type = \"file\", \"kms\" or \"kmip\"");
     }
 }
 
@@ -427,16 +488,29 @@ public:
                 sec.config.type = master_key_config::kind::file;
             } else if (value == "kms") {
                 sec.config.type = master_key_config::kind::kms;
+            } else if (value == "kmip") {
+                sec.config.type = master_key_config::kind::kmip;
             } else if (value == "plaintext") {
                 sec.config.type = master_key_config::kind::plaintext;
             } else {
-                throw config_error(key, value, "unknown master key type; accepted: \"file\", \"kms\", \"plaintext\"");
+                throw config_error(key, value, "unknown master key type; accepted: \"file\", \"kms\", \"kmip\", \"plaintext\"");
             }
             sec.type_set = true;
         } else if (leaf == "path") {
             sec.config.path = std::filesystem::path(std::string(value));
         } else if (leaf == "key-id") {
             sec.config.key_id = value;
+        } else if (leaf == "key-name") {
+            sec.config.key_name = value;
+        } else if (leaf == "mode") {
+            if (value == "wrap") {
+                sec.config.mode = master_key_config::kmip_mode::wrap;
+            } else if (value == "get") {
+                sec.config.mode = master_key_config::kmip_mode::get;
+            } else {
+                throw config_error(key, value, "accepted: \"wrap\" (the key encrypts and decrypts on the KMIP server, "
+                                               "the default) or \"get\" (the key is fetched and used here)");
+            }
         } else if (leaf == "region") {
             sec.config.region = value;
         } else if (leaf == "endpoint") {
@@ -472,7 +546,7 @@ public:
             if (sec->present && !sec->type_set) {
                 throw error(errc::config, std::string(sec->name) +
                                               ".type is missing; every master-key section needs it; accepted: "
-                                              "\"file\", \"kms\", \"plaintext\"");
+                                              "\"file\", \"kms\", \"kmip\", \"plaintext\"");
             }
         }
         if (m_master.present) m_config.master_key = m_master.config;
@@ -551,6 +625,8 @@ private:
         out[s + "type"] = to_string(mk->type);
         if (!mk->path.empty()) out[s + "path"] = mk->path.string();
         if (!mk->key_id.empty()) out[s + "key-id"] = mk->key_id;
+        if (!mk->key_name.empty()) out[s + "key-name"] = mk->key_name;
+        if (mk->mode != master_key_config::kmip_mode::wrap) out[s + "mode"] = "get";
         if (!mk->region.empty()) out[s + "region"] = mk->region;
         if (!mk->endpoint.empty()) out[s + "endpoint"] = mk->endpoint;
         if (!mk->vendor.empty()) out[s + "vendor"] = mk->vendor;

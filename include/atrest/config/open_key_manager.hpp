@@ -15,6 +15,9 @@
 #if defined(ATREST_HAS_KMS) && ATREST_HAS_KMS
 #include <atrest/kms/aws_kms_master_key.hpp>
 #endif
+#if defined(ATREST_HAS_KMIP) && ATREST_HAS_KMIP
+#include <atrest/kmip/kmip_master_key.hpp>
+#endif
 
 #include <filesystem>
 #include <memory>
@@ -35,6 +38,13 @@ inline constexpr bool has_kms = true;
 #else
 inline constexpr bool has_kms = false;
 #endif
+/// Whether this build makes `type = "kmip"` master keys: the target `atrest::kmip` (OpenSSL)
+/// defines ATREST_HAS_KMIP, as above.
+#if defined(ATREST_HAS_KMIP) && ATREST_HAS_KMIP
+inline constexpr bool has_kmip = true;
+#else
+inline constexpr bool has_kmip = false;
+#endif
 
 /// The master-key source one config section describes. A key file is read and checked now, so a
 /// bad file stops the start with a message naming the file. `type = "kms"` needs the optional
@@ -51,10 +61,20 @@ inline constexpr bool has_kms = false;
 #if defined(ATREST_HAS_KMS) && ATREST_HAS_KMS
             return any_master_key(aws_kms_master_key<>(config, section, observer));
 #else
-            (void)observer;
             break;
 #endif
+        case master_key_config::kind::kmip:
+#if defined(ATREST_HAS_KMIP) && ATREST_HAS_KMIP
+            return any_master_key(kmip_master_key<>(config, section, observer));
+#else
+            throw error(errc::unsupported, std::string(section) + ".type = \"kmip\" (endpoint " +
+                                               detail::quoted(config.endpoint) +
+                                               ") needs a KMIP client, which this build of atrest does not include "
+                                               "(target atrest::kmip, OpenSSL); accepted here: type = \"file\" or "
+                                               "\"plaintext\"" + std::string(has_kms ? " or \"kms\"" : ""));
+#endif
     }
+    (void)observer;
     throw error(errc::unsupported, std::string(section) + ".type = \"kms\" (key-id " + detail::quoted(config.key_id) +
                                        ", region " + detail::quoted(config.region) +
                                        ") needs a KMS client, which this build of atrest does not include; "

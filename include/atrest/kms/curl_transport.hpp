@@ -82,16 +82,6 @@ inline std::size_t append_body(char* data, std::size_t size, std::size_t count, 
     }
 }
 
-/// "2026-11-01 12:00:00 UTC".
-[[nodiscard]] inline std::string utc_text(std::int64_t unix_seconds) {
-    const auto t = static_cast<std::time_t>(unix_seconds);
-    std::tm utc{};
-    ::gmtime_r(&t, &utc);
-    char out[32];
-    std::strftime(out, sizeof out, "%Y-%m-%d %H:%M:%S UTC", &utc);
-    return out;
-}
-
 }  // namespace detail
 
 class curl_transport final {
@@ -103,28 +93,8 @@ public:
     /// Checks the TLS files now, before any request: each must exist, and a client certificate
     /// must be readable and valid at this moment. Its validity goes to the metrics.
     void check_tls_files() const {
-        auto exists = [&](const std::filesystem::path& p, std::string_view key) {
-            if (!p.empty() && !atrest::detail::posix::exists(p)) {
-                throw error(errc::config, m_section + "." + std::string(key) + " '" + p.string() + "' does not exist");
-            }
-        };
-        exists(m_tls.ca_path, "ca-path");
-        exists(m_tls.cert_path, "cert-path");
-        exists(m_tls.key_path, "key-path");
-        if (!m_tls.has_client_certificate()) return;
-        const auto what = m_section + ".cert-path";
-        const auto validity = read_certificate_validity(m_tls.cert_path, what);
-        m_observer.client_certificate(validity.not_before, validity.not_after);
-        const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                             std::chrono::system_clock::now().time_since_epoch()).count();
-        if (now < validity.not_before) {
-            throw error(errc::kms, what + " '" + m_tls.cert_path.string() + "' is not valid before " +
-                                       detail::utc_text(validity.not_before) + "; the server would refuse it");
-        }
-        if (now > validity.not_after) {
-            throw error(errc::kms, what + " '" + m_tls.cert_path.string() + "' expired at " +
-                                       detail::utc_text(validity.not_after) + "; replace it (it is read again for every "
-                                       "new connection, no restart needed)");
+        if (const auto validity = atrest::check_tls_files(m_tls, m_section)) {
+            m_observer.client_certificate(validity->not_before, validity->not_after);
         }
     }
 
@@ -213,15 +183,7 @@ public:
     }
 
 private:
-    [[nodiscard]] std::string tls_hint() const {
-        return "; TLS settings: " +
-               (m_tls.ca_path.empty() ? std::string("server verified against the system CAs")
-                                      : "server verified against " + m_section + ".ca-path '" + m_tls.ca_path.string() + "'") +
-               ", " + (m_tls.has_client_certificate() ? "client certificate " + m_section + ".cert-path '" +
-                                                            m_tls.cert_path.string() + "'"
-                                                      : std::string("no client certificate")) +
-               ", minimum " + std::string(to_string(m_tls.min_version));
-    }
+    [[nodiscard]] std::string tls_hint() const { return describe_tls(m_tls, m_section); }
 
     tls_config m_tls;
     std::string m_section;

@@ -18,13 +18,14 @@
 namespace atrest {
 
 /// First byte of every sealed blob.
-enum class sealed_backend : std::uint8_t { plaintext = 1, local_key = 2, kms = 3 };
+enum class sealed_backend : std::uint8_t { plaintext = 1, local_key = 2, kms = 3, kmip = 4 };
 
 [[nodiscard]] constexpr std::string_view to_string(sealed_backend b) noexcept {
     switch (b) {
         case sealed_backend::plaintext: return "plaintext master key";
         case sealed_backend::local_key: return "local master key (file or in-memory)";
         case sealed_backend::kms: return "KMS master key";
+        case sealed_backend::kmip: return "KMIP master key";
     }
     return "unknown backend";
 }
@@ -35,7 +36,7 @@ namespace detail {
 inline void expect_backend(std::span<const std::byte> blob, sealed_backend mine, const std::string& who) {
     if (blob.empty()) throw error(errc::corrupt, "sealed data is empty (" + who + ")");
     const auto b = static_cast<std::uint8_t>(blob[0]);
-    if (b < 1 || b > 3) {
+    if (b < 1 || b > 4) {
         throw error(errc::corrupt, "sealed data starts with unknown backend byte " + std::to_string(b) + " (" + who + ")");
     }
     if (static_cast<sealed_backend>(b) != mine) {

@@ -13,9 +13,12 @@
 #include <botan/data_src.h>
 #include <botan/x509cert.h>
 
+#include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <exception>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,6 +95,62 @@ struct certificate_validity final {
         throw error(errc::config, std::string(what) + " '" + path.string() +
                                       "' holds no readable X.509 certificate (PEM or DER): " + e.what());
     }
+}
+
+namespace detail {
+
+/// "2026-11-01 12:00:00 UTC".
+[[nodiscard]] inline std::string utc_text(std::int64_t unix_seconds) {
+    const auto t = static_cast<std::time_t>(unix_seconds);
+    std::tm utc{};
+    ::gmtime_r(&t, &utc);
+    char out[32];
+    std::strftime(out, sizeof out, "%Y-%m-%d %H:%M:%S UTC", &utc);
+    return out;
+}
+
+}  // namespace detail
+
+/// What every key-service client checks before it connects (AWS KMS and KMIP alike): each
+/// configured file exists (`errc::config`), and a client certificate is readable and valid at this
+/// moment (`errc::kms` naming its dates otherwise). Read at every connection, so a certificate
+/// replaced on disk is seen without a restart. Returns the client certificate's validity, for the
+/// expiry metrics, or nullopt when none is configured. `section` prefixes the keys in messages.
+[[nodiscard]] inline std::optional<certificate_validity> check_tls_files(const tls_config& tls, const std::string& section) {
+    auto exists = [&](const std::filesystem::path& p, std::string_view key) {
+        if (!p.empty() && !detail::posix::exists(p)) {
+            throw error(errc::config, section + "." + std::string(key) + " '" + p.string() + "' does not exist");
+        }
+    };
+    exists(tls.ca_path, "ca-path");
+    exists(tls.cert_path, "cert-path");
+    exists(tls.key_path, "key-path");
+    if (!tls.has_client_certificate()) return std::nullopt;
+    const auto what = section + ".cert-path";
+    const auto validity = read_certificate_validity(tls.cert_path, what);
+    const auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    if (now < validity.not_before) {
+        throw error(errc::kms, what + " '" + tls.cert_path.string() + "' is not valid before " +
+                                   detail::utc_text(validity.not_before) + "; the server would refuse it");
+    }
+    if (now > validity.not_after) {
+        throw error(errc::kms, what + " '" + tls.cert_path.string() + "' expired at " +
+                                   detail::utc_text(validity.not_after) +
+                                   "; replace it (it is read again for every new connection, no restart needed)");
+    }
+    return validity;
+}
+
+/// The TLS settings in words, appended to every TLS failure so the message says what was tried.
+[[nodiscard]] inline std::string describe_tls(const tls_config& tls, const std::string& section) {
+    return "; TLS settings: " +
+           (tls.ca_path.empty() ? std::string("server verified against the system CAs")
+                                : "server verified against " + section + ".ca-path '" + tls.ca_path.string() + "'") +
+           ", " +
+           (tls.has_client_certificate() ? "client certificate " + section + ".cert-path '" + tls.cert_path.string() + "'"
+                                         : std::string("no client certificate")) +
+           ", minimum " + std::string(to_string(tls.min_version));
 }
 
 }  // namespace atrest
