@@ -27,7 +27,8 @@ TEST_CASE("atrest-ctl --help and --version work; an unknown subcommand is named"
     const auto top = run_ctl({"--help"});
     CHECK(top.exit_code == 0);
     for (const char* sub : {"keygen", "dump-files", "dump-keys", "decrypt-file", "encrypt-file", "rotate-master-key",
-                            "rotate-data-key", "collect-keys", "cleanup", "stats", "crypt"}) {
+                            "rotate-data-key", "collect-keys", "cleanup", "stats", "crypt", "seal-stream", "open-stream",
+                            "verify-stream", "put-object", "get-object", "verify-object", "rotate-object"}) {
         CHECK(top.out.find(sub) != std::string::npos);
         const auto r = run_ctl({sub, "--help"});
         INFO(sub);
