@@ -262,7 +262,7 @@ TEST_CASE("interop: MinIO's sio opens our DARE 2.0 streams and we open sio's") {
     CHECK(refused > 5);
 }
 
-TEST_CASE("interop: object keys sealed as MinIO seals them (Go's crypto/hmac and sio), both ways; sio reads our objects") {
+TEST_CASE("interop: object keys sealed as MinIO seals them (Go's crypto/hmac and sio), both ways, sio reads our objects") {
     atrest_test::temp_dir dir;
     const fs::path peer = build_sio_peer();
     struct key_case {

@@ -137,7 +137,7 @@ TEST_CASE("object keys: what MinIO's Unseal refuses, and part keys as MinIO deri
     CHECK(hex(atrest::detail::key_check(ext, salt)) == "707172737475767778797a7b7c7d7e7f81026e53909e286ca7fe35a7e9924670");
 }
 
-TEST_CASE("object names are bucket/object exactly; names path.Join would rewrite are refused", "[object]") {
+TEST_CASE("object names are bucket/object exactly, names path.Join would rewrite are refused", "[object]") {
     CHECK(atrest::object_path("bucket", "object") == "bucket/object");
     CHECK(atrest::object_path("b", "dir/sub/file.txt") == "b/dir/sub/file.txt");
     for (const auto& [bucket, object] : std::vector<std::pair<std::string, std::string>>{
@@ -148,7 +148,7 @@ TEST_CASE("object names are bucket/object exactly; names path.Join would rewrite
     }
 }
 
-TEST_CASE("SSE-C: round trip; a wrong client key, a moved object and changed metadata are typed errors", "[object]") {
+TEST_CASE("SSE-C: round trip, a wrong client key, a moved object and changed metadata are typed errors", "[object]") {
     atrest::client_key right(range_bytes(1, 32));
     atrest::client_key wrong(range_bytes(2, 32));
     const auto key = atrest::object_key::generate(range_bytes(1, 32));
@@ -203,7 +203,7 @@ TEST_CASE("SSE-C: round trip; a wrong client key, a moved object and changed met
     require_error([&] { atrest::client_key short_key(range_bytes(0, 16)); }, errc::invalid_key_size, {"32", "16"});
 }
 
-TEST_CASE("SSE-S3: a data key per object sealed by a master key; rotation re-seals only the key", "[object]") {
+TEST_CASE("SSE-S3: a data key per object sealed by a master key, rotation re-seals only the key", "[object]") {
     auto old_master = s3_key(10);
     auto new_master = s3_key(11);
     const auto plain = test_bytes(150000, 3);
@@ -260,7 +260,7 @@ TEST_CASE("SSE-S3: a data key per object sealed by a master key; rotation re-sea
     (void)atrest::unseal_object_key(kms, km, "b", "o");
 }
 
-TEST_CASE("object data: range reads decrypt only the touched packages; a changed object names it", "[object]") {
+TEST_CASE("object data: range reads decrypt only the touched packages, a changed object names it", "[object]") {
     atrest::client_key key(range_bytes(7, 32));
     for (const std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{65535}, std::size_t{65536}, std::size_t{65537},
                                    std::size_t{3 * 65536 + 100}}) {

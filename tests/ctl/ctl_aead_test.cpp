@@ -42,7 +42,7 @@ void flip(const std::string& path, std::size_t at) {
 
 }  // namespace
 
-TEST_CASE("seal-stream, open-stream and verify-stream in both formats; wrong key and a flipped byte fail", "[ctl]") {
+TEST_CASE("seal-stream, open-stream and verify-stream in both formats, wrong key and a flipped byte fail", "[ctl]") {
     temp_dir dir;
     const auto key = key_file(dir, "stream.key", 1);
     const auto other = key_file(dir, "other.key", 2);
@@ -159,7 +159,7 @@ TEST_CASE("put-object, get-object (whole and range), verify-object and rotate-ob
     fails(with({"get-object", data, never}, {}), "exactly one of");
 }
 
-TEST_CASE("objects under SSE-S3 with a master key file; rotation to a new master key and to SSE-C", "[ctl]") {
+TEST_CASE("objects under SSE-S3 with a master key file, rotation to a new master key and to SSE-C", "[ctl]") {
     temp_dir dir;
     const auto m1 = (dir / "m1.key").string();
     const auto m2 = (dir / "m2.key").string();
