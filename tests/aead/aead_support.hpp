@@ -13,6 +13,8 @@
 #include <random>
 #include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace atrest_test {
@@ -108,5 +110,22 @@ openssl_aead openssl_for() {
     else if constexpr (std::is_same_v<A, atrest::aes128_gcm>) return openssl_aead(EVP_aes_128_gcm());
     else return openssl_aead(EVP_chacha20_poly1305());
 }
+
+/// A memory file that records which byte ranges were read.
+class counting_file final {
+public:
+    explicit counting_file(atrest::memory_file file) : m_file(std::move(file)) {}
+    std::size_t read_at(std::uint64_t offset, std::span<std::byte> out) const {
+        m_reads.emplace_back(offset, out.size());
+        return m_file.read_at(offset, out);
+    }
+    [[nodiscard]] std::uint64_t size() const noexcept { return m_file.size(); }
+    [[nodiscard]] std::string_view name() const noexcept { return m_file.name(); }
+    std::vector<std::pair<std::uint64_t, std::size_t>>& reads() const noexcept { return m_reads; }
+
+private:
+    atrest::memory_file m_file;
+    mutable std::vector<std::pair<std::uint64_t, std::size_t>> m_reads;
+};
 
 }  // namespace atrest_test

@@ -12,6 +12,7 @@
 #include "temp_dir.hpp"
 
 #include <atrest/aead.hpp>
+#include <atrest/object.hpp>
 
 #include <array>
 #include <filesystem>
@@ -76,6 +77,21 @@ atrest::memory_file tink_seal(const tink_case& c) {
     return atrest_test::seal_stream<A, atrest::tink_streaming>(c.key, c.plain,
                                                                atrest::tink_streaming::options{c.segment_size, c.aad},
                                                                1000, c.name);
+}
+
+/// The DARE peer, built here (go build caches, so only the first run compiles), modules from the
+/// Go module proxy.
+fs::path build_sio_peer() {
+    const fs::path peer = fs::path(ATREST_SIO_PEER_BINARY);
+    run_peer(ATREST_GO, {"build", "-o", peer.string(), "."},
+             "the DARE peer is built with Go (package golang-go, installed by `./scripts/dev deps`) and "
+             "github.com/minio/sio from the Go module proxy",
+             {{"GOPATH", ATREST_GO_PATH},
+              {"GOCACHE", std::string(ATREST_GO_PATH) + "/cache"},
+              {"GOFLAGS", "-modcacherw -mod=readonly"},
+              {"GOTOOLCHAIN", "local"}},
+             ATREST_SIO_PEER_SOURCE);
+    return peer;
 }
 
 }  // namespace
@@ -151,16 +167,7 @@ TEST_CASE("interop: Tink's AesGcmHkdfStreaming opens our streams and we open Tin
 
 TEST_CASE("interop: MinIO's sio opens our DARE 2.0 streams and we open sio's") {
     atrest_test::temp_dir dir;
-    const fs::path peer = fs::path(ATREST_SIO_PEER_BINARY);
-    // Built here (go build caches, so only the first run compiles), modules from the Go module proxy.
-    run_peer(ATREST_GO, {"build", "-o", peer.string(), "."},
-             "the DARE peer is built with Go (package golang-go, installed by `./scripts/dev deps`) and "
-             "github.com/minio/sio from the Go module proxy",
-             {{"GOPATH", ATREST_GO_PATH},
-              {"GOCACHE", std::string(ATREST_GO_PATH) + "/cache"},
-              {"GOFLAGS", "-modcacherw -mod=readonly"},
-              {"GOTOOLCHAIN", "local"}},
-             ATREST_SIO_PEER_SOURCE);
+    const fs::path peer = build_sio_peer();
 
     struct dare_case {
         std::string name, cipher;
@@ -253,4 +260,84 @@ TEST_CASE("interop: MinIO's sio opens our DARE 2.0 streams and we open sio's") {
         REQUIRE(open(c, theirs) == c.plain);                             // we open sio's
     }
     CHECK(refused > 5);
+}
+
+TEST_CASE("interop: object keys sealed as MinIO seals them (Go's crypto/hmac and sio), both ways, sio reads our objects") {
+    atrest_test::temp_dir dir;
+    const fs::path peer = build_sio_peer();
+    struct key_case {
+        std::string name;
+        atrest::sse_type domain;
+        std::string bucket, object;
+        std::vector<std::byte> external, iv, key, nonce;
+    };
+    std::vector<key_case> cases;
+    std::uint32_t seed = 900;
+    for (const auto domain : {atrest::sse_type::sse_c, atrest::sse_type::sse_s3, atrest::sse_type::sse_kms}) {
+        for (const char* object : {"object", "dir/sub/file.txt", "x"}) {
+            seed += 4;
+            cases.push_back({std::string(atrest::domain_of(domain)) + "-" + std::to_string(seed), domain, "bucket-" + std::to_string(seed),
+                             object, atrest_test::test_bytes(32, seed), atrest_test::test_bytes(32, seed + 1),
+                             atrest_test::test_bytes(32, seed + 2), atrest_test::test_bytes(12, seed + 3)});
+        }
+    }
+    const auto iv_of = [](const key_case& c) {
+        std::array<std::byte, 32> iv{};
+        std::copy(c.iv.begin(), c.iv.end(), iv.begin());
+        return iv;
+    };
+    const auto input = [](const key_case& c, std::span<const std::byte> body) {
+        auto in = c.iv;
+        in.insert(in.end(), body.begin(), body.end());
+        const auto path = atrest::object_path(c.bucket, c.object);
+        const auto p = std::as_bytes(std::span(path.data(), path.size()));
+        in.insert(in.end(), p.begin(), p.end());
+        return in;
+    };
+    std::ostringstream manifest;
+    for (const auto& c : cases) {
+        const auto path = atrest::object_path(c.bucket, c.object);
+        const auto key = atrest::object_key::from_bytes(c.key);
+        // Ours with a random DARE nonce: the Go side unseals it.
+        const auto ours = key.seal(c.external, iv_of(c), c.domain, path);
+        write_file(dir / (c.name + ".ours"), input(c, ours.key));
+        manifest << "unseal-key " << atrest::domain_of(c.domain) << ' ' << to_hex(c.external.data(), 32) << ' '
+                 << (dir / (c.name + ".ours")).string() << ' ' << (dir / (c.name + ".ours.key")).string() << '\n';
+        // The Go side seals with a fixed nonce: the same bytes as ours with that nonce.
+        write_file(dir / (c.name + ".plain"), input(c, c.key));
+        manifest << "seal-key " << atrest::domain_of(c.domain) << ' ' << to_hex(c.external.data(), 32) << ' '
+                 << (dir / (c.name + ".plain")).string() << ' ' << (dir / (c.name + ".minio")).string() << ' '
+                 << to_hex(c.nonce.data(), 12) << '\n';
+    }
+    // A whole object written by the object layer (SSE-C): sio decrypts its data under the object key.
+    atrest::client_key client(atrest_test::test_bytes(32, 77));
+    const auto plain = atrest_test::test_bytes(3 * 65536 + 5, 78);
+    auto w = atrest::sealed_object_writer<atrest::memory_file>::create(atrest::memory_file("o"), client, "b", "o");
+    w.append(plain);
+    w.finish();
+    const auto object_key = atrest::unseal_object_key(client, w.metadata(), "b", "o");
+    write_file(dir / "object.sealed", w.file().bytes());
+    manifest << "decrypt aes256-gcm " << to_hex(object_key.bytes().data(), 32) << ' ' << (dir / "object.sealed").string()
+             << ' ' << (dir / "object.opened").string() << '\n';
+    const std::string jobs = manifest.str();
+    write_file(dir / "manifest", std::as_bytes(std::span(jobs)));
+    run_peer(peer.string(), {(dir / "manifest").string()}, "the DARE peer was built just above");
+
+    for (const auto& c : cases) {
+        INFO(c.name);
+        REQUIRE(read_file(dir / (c.name + ".ours.key")) == c.key);  // MinIO's Unseal opened ours
+        std::array<std::byte, 12> nonce{};
+        std::copy(c.nonce.begin(), c.nonce.end(), nonce.begin());
+        const auto fixed = atrest::object_key::from_bytes(c.key).seal(c.external, iv_of(c), c.domain,
+                                                                      atrest::object_path(c.bucket, c.object), {0, nonce});
+        const auto theirs = read_file(dir / (c.name + ".minio"));
+        REQUIRE(std::vector<std::byte>(fixed.key.begin(), fixed.key.end()) == theirs);  // byte for byte
+        atrest::sealed_key sealed;
+        std::copy(theirs.begin(), theirs.end(), sealed.key.begin());
+        sealed.iv = iv_of(c);
+        const auto opened = atrest::object_key::unseal(c.external, sealed, c.domain, atrest::object_path(c.bucket, c.object));
+        REQUIRE(opened.has_value());
+        CHECK(to_hex(opened->bytes().data(), 32) == to_hex(c.key.data(), 32));  // we open MinIO's
+    }
+    CHECK(read_file(dir / "object.opened") == plain);
 }

@@ -26,23 +26,7 @@ using atrest::aes256_gcm;
 using atrest::chacha20_poly1305;
 using atrest::dare;
 using atrest::tink_streaming;
-
-/// A memory file that records which byte ranges were read.
-class counting_file final {
-public:
-    explicit counting_file(atrest::memory_file file) : m_file(std::move(file)) {}
-    std::size_t read_at(std::uint64_t offset, std::span<std::byte> out) const {
-        m_reads.emplace_back(offset, out.size());
-        return m_file.read_at(offset, out);
-    }
-    [[nodiscard]] std::uint64_t size() const noexcept { return m_file.size(); }
-    [[nodiscard]] std::string_view name() const noexcept { return m_file.name(); }
-    std::vector<std::pair<std::uint64_t, std::size_t>>& reads() const noexcept { return m_reads; }
-
-private:
-    atrest::memory_file m_file;
-    mutable std::vector<std::pair<std::uint64_t, std::size_t>> m_reads;
-};
+using atrest_test::counting_file;
 
 template <class F>
 typename F::options small_options() {

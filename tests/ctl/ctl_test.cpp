@@ -23,11 +23,12 @@ std::string key_file_with(const temp_dir& dir, const std::string& hex) {
 
 }  // namespace
 
-TEST_CASE("atrest-ctl --help and --version work; an unknown subcommand is named", "[ctl]") {
+TEST_CASE("atrest-ctl --help and --version work, an unknown subcommand is named", "[ctl]") {
     const auto top = run_ctl({"--help"});
     CHECK(top.exit_code == 0);
     for (const char* sub : {"keygen", "dump-files", "dump-keys", "decrypt-file", "encrypt-file", "rotate-master-key",
-                            "rotate-data-key", "collect-keys", "cleanup", "stats", "crypt"}) {
+                            "rotate-data-key", "collect-keys", "cleanup", "stats", "crypt", "seal-stream", "open-stream",
+                            "verify-stream", "put-object", "get-object", "verify-object", "rotate-object"}) {
         CHECK(top.out.find(sub) != std::string::npos);
         const auto r = run_ctl({sub, "--help"});
         INFO(sub);
@@ -324,7 +325,7 @@ TEST_CASE("paths that are not UTF-8 or hold control characters cannot break the 
     fails(w.with_keys({"encrypt-file", "--file", in, "--out", forged}), "\\t");
 }
 
-TEST_CASE("writing commands refuse a directory an engine has open; reading ones still work", "[ctl][lock]") {
+TEST_CASE("writing commands refuse a directory an engine has open, reading ones still work", "[ctl][lock]") {
     const workspace w;
     const auto plain = (w.dir / "plain").string();
     write_all(plain, random_bytes(1000, 3));

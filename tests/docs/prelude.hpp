@@ -31,6 +31,8 @@ extern std::filesystem::path master_key_path;  // a master key file
 extern std::string name;                       // a file name
 extern std::string block;                      // bytes an engine writes
 extern std::vector<std::byte> key, iv;         // a data key and a file's IV
+extern std::filesystem::path data_path;         // an object's data file
+extern std::vector<std::byte> client, new_client;  // SSE-C client keys
 extern std::uint64_t file_offset;
 extern atrest::key_manager_options options;
 extern manager& km;                                             // a key manager (object)

@@ -11,29 +11,6 @@ namespace posix = atrest::detail::posix;
 
 constexpr std::size_t chunk_size = std::size_t{1} << 20;
 
-/// The output file a command created (never an existing one: O_EXCL), removed again unless the
-/// command finishes: a failed run leaves no half-written file that looks like a finished copy.
-class output_file final {
-public:
-    explicit output_file(std::string path)
-        : m_path(std::move(path)), m_fd(posix::open_file(m_path, O_WRONLY | O_CREAT | O_EXCL, 0600)) {}
-    output_file(const output_file&) = delete;
-    output_file& operator=(const output_file&) = delete;
-    ~output_file() {
-        if (!m_keep) (void)::unlink(m_path.c_str());
-    }
-    void write(std::span<const std::byte> bytes) { posix::write_all(m_fd.get(), bytes, m_path); }
-    void finish() {
-        posix::fsync_fd(m_fd.get(), m_path);
-        m_keep = true;
-    }
-
-private:
-    std::string m_path;
-    posix::unique_fd m_fd;
-    bool m_keep = false;
-};
-
 }  // namespace
 
 void dump_files(const key_options& o, const std::string& path, bool json) {

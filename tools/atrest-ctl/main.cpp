@@ -28,11 +28,12 @@ void add_key_options(CLI::App* cmd, atrest_ctl::key_options& o, key_flags flags)
     }
 }
 
-/// A whole, non-negative decimal number for --offset (CLI11 would wrap "-1" into 2^64 - 1).
-std::uint64_t parse_offset(const std::string& text) {
+/// A whole, non-negative decimal number for --offset and the like (CLI11 would wrap "-1" into
+/// 2^64 - 1).
+std::uint64_t parse_offset(const std::string& text, const std::string& option = "--offset") {
     const auto bad = [&] {
         return atrest::error(atrest::errc::invalid_argument,
-                             "--offset " + atrest_ctl::escaped(text) + ": accepted: a whole number of bytes from 0 to " +
+                             option + " " + atrest_ctl::escaped(text) + ": accepted: a whole number of bytes from 0 to " +
                                  std::to_string(UINT64_MAX));
     };
     if (text.empty() || text.size() > 20) throw bad();
@@ -44,6 +45,29 @@ std::uint64_t parse_offset(const std::string& text) {
         n = n * 10 + digit;
     }
     return n;
+}
+
+void add_stream_options(CLI::App* cmd, atrest_ctl::stream_options& o, std::string& segment_size) {
+    cmd->add_option("--format", o.format, "tink (Tink's AES-GCM-HKDF streaming) or dare (MinIO's DARE 2.0); AES-256-GCM")
+        ->required();
+    cmd->add_option("--key-file", o.key_file, "the stream key as hex digits in a file (32 bytes), or - for standard input")
+        ->required();
+    cmd->add_option("--segment-size", segment_size, "tink only: ciphertext segment size in bytes (default 65536)");
+}
+
+void add_object_options(CLI::App* cmd, atrest_ctl::object_args& a, atrest_ctl::object_key_options& k) {
+    cmd->add_option("--bucket", a.bucket, "the object's bucket")->required();
+    cmd->add_option("--object", a.object, "the object's name in the bucket")->required();
+    cmd->add_option("--metadata", a.metadata, "the object's metadata file (sealed key, IV, algorithm)")->required();
+    cmd->add_option("--key-file", k.key_file, "SSE-C: the 32-byte client key as hex digits in a file, or -");
+    cmd->add_option("--master-key-file", k.master_key_file, "SSE-S3: a master key file that seals each object's data key");
+    cmd->add_option("--config", k.config, "SSE-S3: the master key (file or KMS) of a TiKV-style TOML configuration");
+    cmd->add_flag("--sse-kms", k.sse_kms, "with --master-key-file or --config: seal in the SSE-KMS domain");
+}
+
+void add_range_options(CLI::App* cmd, std::string& offset, std::string& length) {
+    cmd->add_option("--offset", offset, "first plaintext byte to write out (default 0)");
+    cmd->add_option("--length", length, "at most this many bytes (default: to the end)");
 }
 
 }  // namespace
@@ -115,6 +139,49 @@ int main(int argc, char** argv) {
     crypt->add_option("IN", in, "input file")->required();
     crypt->add_option("OUT", out, "output file to create")->required();
 
+    atrest_ctl::stream_options so;
+    atrest_ctl::object_args oa;
+    atrest_ctl::object_key_options ok, new_ok;
+    std::string segment_size, length_text;
+
+    auto* seal_stream = app.add_subcommand("seal-stream", "seal IN into a new authenticated stream OUT");
+    add_stream_options(seal_stream, so, segment_size);
+    seal_stream->add_option("IN", in, "plaintext file")->required();
+    seal_stream->add_option("OUT", out, "sealed stream to create")->required();
+
+    auto* open_stream = app.add_subcommand("open-stream", "authenticate and decrypt a sealed stream (or a byte range of it)");
+    add_stream_options(open_stream, so, segment_size);
+    add_range_options(open_stream, offset_text, length_text);
+    open_stream->add_option("IN", in, "sealed stream")->required();
+    open_stream->add_option("OUT", out, "plaintext file to create")->required();
+
+    auto* verify_stream = app.add_subcommand("verify-stream", "authenticate every segment of a sealed stream");
+    add_stream_options(verify_stream, so, segment_size);
+    verify_stream->add_option("IN", in, "sealed stream")->required();
+
+    auto* put_object = app.add_subcommand("put-object", "seal IN as object BUCKET/OBJECT: data OUT, metadata --metadata");
+    add_object_options(put_object, oa, ok);
+    put_object->add_option("IN", in, "plaintext file")->required();
+    put_object->add_option("OUT", out, "sealed object to create")->required();
+
+    auto* get_object = app.add_subcommand("get-object", "open object BUCKET/OBJECT (or a byte range of it) into OUT");
+    add_object_options(get_object, oa, ok);
+    add_range_options(get_object, offset_text, length_text);
+    get_object->add_option("IN", in, "sealed object")->required();
+    get_object->add_option("OUT", out, "plaintext file to create")->required();
+
+    auto* verify_object = app.add_subcommand("verify-object", "open object BUCKET/OBJECT's key and authenticate all its data");
+    add_object_options(verify_object, oa, ok);
+    verify_object->add_option("IN", in, "sealed object")->required();
+
+    auto* rotate_object = app.add_subcommand(
+        "rotate-object", "re-seal object BUCKET/OBJECT's key under a new external key; the data is not touched");
+    add_object_options(rotate_object, oa, ok);
+    rotate_object->add_option("--new-key-file", new_ok.key_file, "SSE-C: the new client key");
+    rotate_object->add_option("--new-master-key-file", new_ok.master_key_file, "SSE-S3: the new master key file");
+    rotate_object->add_option("--new-config", new_ok.config, "SSE-S3: the new master key's TOML configuration");
+    rotate_object->add_flag("--new-sse-kms", new_ok.sse_kms, "seal in the SSE-KMS domain");
+
     // CLI11 would report an unknown subcommand as "a subcommand is required": name it instead.
     const auto known = [&](const char* name) {
         try {
@@ -145,6 +212,21 @@ int main(int argc, char** argv) {
         if (*cleanup) atrest_ctl::cleanup(o, dry_run, force, json);
         if (*stats) atrest_ctl::stats(o, prometheus, json);
         if (*crypt) atrest_ctl::crypt(method, key_file, iv_hex, parse_offset(offset_text), in, out);
+        if (!segment_size.empty()) {
+            const auto n = parse_offset(segment_size, "--segment-size");
+            if (n > UINT32_MAX) throw atrest::error(atrest::errc::invalid_argument, "--segment-size " + segment_size + " is too large");
+            so.segment_size = static_cast<std::uint32_t>(n);
+            so.segment_size_given = true;
+        }
+        atrest_ctl::byte_range range{parse_offset(offset_text), std::nullopt};
+        if (!length_text.empty()) range.length = parse_offset(length_text, "--length");
+        if (*seal_stream) atrest_ctl::seal_stream(so, in, out);
+        if (*open_stream) atrest_ctl::open_stream(so, in, out, range);
+        if (*verify_stream) atrest_ctl::verify_stream(so, in);
+        if (*put_object) atrest_ctl::put_object(oa, ok, in, out);
+        if (*get_object) atrest_ctl::get_object(oa, ok, in, out, range);
+        if (*verify_object) atrest_ctl::verify_object(oa, ok, in);
+        if (*rotate_object) atrest_ctl::rotate_object(oa, ok, new_ok);
     } catch (const std::exception& e) {
         std::cerr << "atrest-ctl: error: " << atrest_ctl::escaped(e.what()) << "\n";
         return 1;

@@ -87,4 +87,45 @@ private:
     bool m_enabled;
 };
 
+/// The output file a command created (never an existing one: O_EXCL), removed again unless the
+/// command finishes: a failed run leaves no half-written file that looks like a finished copy.
+class output_file final {
+public:
+    explicit output_file(std::string path)
+        : m_path(std::move(path)), m_fd(atrest::detail::posix::open_file(m_path, O_WRONLY | O_CREAT | O_EXCL, 0600)) {}
+    output_file(const output_file&) = delete;
+    output_file& operator=(const output_file&) = delete;
+    ~output_file() {
+        if (!m_keep) (void)::unlink(m_path.c_str());
+    }
+    void write(std::span<const std::byte> bytes) { atrest::detail::posix::write_all(m_fd.get(), bytes, m_path); }
+    void finish() {
+        atrest::detail::posix::fsync_fd(m_fd.get(), m_path);
+        m_keep = true;
+    }
+
+private:
+    std::string m_path;
+    atrest::detail::posix::unique_fd m_fd;
+    bool m_keep = false;
+};
+
+/// A path a command created, removed again unless the command finishes (`keep()`): for outputs
+/// written through a library file policy rather than `output_file`.
+class removal_guard final {
+public:
+    explicit removal_guard(std::string path) : m_path(std::move(path)) {}
+    removal_guard(const removal_guard&) = delete;
+    removal_guard& operator=(const removal_guard&) = delete;
+    ~removal_guard() {
+        if (!m_keep) (void)::unlink(m_path.c_str());
+    }
+    void keep() noexcept { m_keep = true; }
+
+private:
+    std::string m_path;
+    bool m_keep = false;
+};
+
+
 }  // namespace atrest_ctl
