@@ -346,6 +346,7 @@ TEST_CASE("The key manager gives logs or every file an authenticated method, kep
             auto o = atrest_test::encrypted(m);
             o.authenticated_files = rule;
             o.authenticated_log_segment_size = 2048;
+            o.authenticated_segment_size = 8192;
             const auto want = atrest::authenticated_counterpart(m);
             {
                 atrest::key_manager<atrest::memory_master_key<>> km(data, atrest_test::master(1), o);
@@ -361,7 +362,7 @@ TEST_CASE("The key manager gives logs or every file an authenticated method, kep
                 CHECK(km.get_file(data / "MANIFEST-000005").method == want);
                 const auto sst = km.get_file(data / "000009.sst");
                 CHECK(sst.method == (rule == atrest::authenticated_files::all ? want : m));
-                if (rule == atrest::authenticated_files::all) CHECK(atrest::segment_size_of_iv(sst.iv) == 16384);
+                if (rule == atrest::authenticated_files::all) CHECK(atrest::segment_size_of_iv(sst.iv) == 8192);
             }
             // Reopened: the entries (method and segment size) came back from the dictionary.
             atrest::key_manager<atrest::memory_master_key<>> km(data, atrest_test::master(1), o);

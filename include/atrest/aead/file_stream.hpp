@@ -51,7 +51,7 @@ struct file_stream final {
 
     struct options final {
         /// Ciphertext bytes per segment (prefix, body and tag; segment 0 also holds the header).
-        std::uint32_t segment_size = 16384;
+        std::uint32_t segment_size = 4096;
     };
 
     [[nodiscard]] static std::size_t peek_size(const options&) noexcept { return header_size; }
