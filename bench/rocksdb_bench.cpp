@@ -1,4 +1,5 @@
-// RocksDB through atrest's adapter (plaintext, aes128-ctr, sm4-ctr) against RocksDB's own
+// RocksDB through atrest's adapter (plaintext, aes128-ctr, sm4-ctr, aes256-ctr, and every file
+// authenticated — aes256-gcm-stream — with 4, 16 and 64 KiB segments) against RocksDB's own
 // EncryptedFS: a CTR provider over a BlockCipher that encrypts one 16-byte block per virtual call
 // (Botan AES-128; RocksDB ships only a ROT13 sample). db_bench-like workloads, 100-byte values.
 //
@@ -59,7 +60,7 @@ private:
     std::unique_ptr<Botan::BlockCipher> m_aes;
 };
 
-enum class setup { plaintext, aes128, sm4, rocksdb_ctr };
+enum class setup { plaintext, aes128, sm4, rocksdb_ctr, aes256, sealed4k, sealed16k, sealed64k };
 
 /// A scratch directory plus the Env under test; both torn down after each benchmark.
 struct environment {
@@ -81,7 +82,12 @@ struct environment {
             atrest::key_manager_options o;
             o.data_encryption_method = s == setup::aes128 ? atrest::method::aes128_ctr
                                        : s == setup::sm4  ? atrest::method::sm4_ctr
-                                                          : atrest::method::plaintext;
+                                       : s == setup::plaintext ? atrest::method::plaintext
+                                                          : atrest::method::aes256_ctr;
+            if (s == setup::sealed4k || s == setup::sealed16k || s == setup::sealed64k) {
+                o.authenticated_files = atrest::authenticated_files::all;
+                o.authenticated_segment_size = s == setup::sealed4k ? 4096 : s == setup::sealed16k ? 16384 : 65536;
+            }
             keys = std::make_shared<key_manager>(dir / "meta", atrest::memory_master_key<>(atrest::secret_bytes::random(32)), o);
             fs = atrest::rocks::make_encrypted_file_system(keys);
         }
@@ -179,7 +185,11 @@ int main(int argc, char** argv) {
     const std::pair<const char*, setup> setups[] = {{"plaintext", setup::plaintext},
                                                     {"atrest_aes128_ctr", setup::aes128},
                                                     {"atrest_sm4_ctr", setup::sm4},
-                                                    {"rocksdb_ctr_aes128", setup::rocksdb_ctr}};
+                                                    {"rocksdb_ctr_aes128", setup::rocksdb_ctr},
+                                                    {"atrest_aes256_ctr", setup::aes256},
+                                                    {"atrest_aes256_gcm_stream_4k", setup::sealed4k},
+                                                    {"atrest_aes256_gcm_stream_16k", setup::sealed16k},
+                                                    {"atrest_aes256_gcm_stream_64k", setup::sealed64k}};
     for (const auto& [name, s] : setups) {
         const std::string suffix = std::string(name) + "/keys:" + std::to_string(g_keys);
         benchmark::RegisterBenchmark(("fillseq/" + suffix).c_str(), bm_fill, s, false)->Iterations(1)->Unit(benchmark::kMillisecond)->UseRealTime();

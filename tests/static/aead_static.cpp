@@ -38,6 +38,9 @@ static_assert(atrest::stream_format<atrest::tink_streaming, atrest::aes128_gcm>)
 static_assert(!atrest::stream_format<atrest::tink_streaming, atrest::chacha20_poly1305>);
 static_assert(atrest::stream_format<atrest::dare, atrest::aes256_gcm>);
 static_assert(atrest::stream_format<atrest::dare, atrest::chacha20_poly1305>);
+static_assert(atrest::stream_format<atrest::file_stream, atrest::aes256_gcm>);
+static_assert(atrest::stream_format<atrest::file_stream, atrest::aes128_gcm>);
+static_assert(atrest::stream_format<atrest::file_stream, atrest::chacha20_poly1305>);
 static_assert(!atrest::stream_format<atrest::dare, atrest::aes128_gcm>);
 static_assert(!atrest::stream_format<int, atrest::aes256_gcm>);
 

@@ -50,3 +50,38 @@ static_assert(atrest::to_string(atrest::method::unknown) == "unknown");
 static_assert(atrest::to_string(static_cast<atrest::method>(200)) == "unknown");
 static_assert(atrest::key_size_of(atrest::method::aes192_ctr) == 24);
 static_assert(atrest::key_size_of(atrest::method::plaintext) == 0);
+
+// Authenticated methods: cipher policies with an AEAD and no block cipher; not CTR policies.
+namespace {
+struct aead_without_key {
+    static constexpr atrest::method id = atrest::method::aes256_gcm_stream;
+    static constexpr std::size_t key_size = 16;  // shorter than AES-256's key: HKDF would stretch it
+    static constexpr std::size_t iv_size = 16;
+    static constexpr std::string_view name = "x";
+    using aead = atrest::aes256_gcm;
+};
+struct aead_and_block_cipher {
+    static constexpr atrest::method id = atrest::method::aes256_gcm_stream;
+    static constexpr std::size_t key_size = 32;
+    static constexpr std::size_t iv_size = 16;
+    static constexpr std::string_view name = "x";
+    static constexpr std::string_view block_cipher = "AES-256";
+    using aead = atrest::aes256_gcm;
+};
+}  // namespace
+static_assert(atrest::authenticated_policy<atrest::aes256_gcm_stream>);
+static_assert(atrest::authenticated_policy<atrest::aes128_gcm_stream>);
+static_assert(atrest::cipher_policy<atrest::aes256_gcm_stream>);
+static_assert(!atrest::block_cipher_policy<atrest::aes256_gcm_stream>);
+static_assert(!atrest::authenticated_policy<atrest::aes256_ctr>);
+static_assert(!atrest::authenticated_policy<atrest::plaintext>);
+static_assert(!atrest::authenticated_policy<aead_without_key>);
+static_assert(!atrest::authenticated_policy<aead_and_block_cipher>);
+static_assert(atrest::to_string(atrest::method::aes256_gcm_stream) == "aes256-gcm-stream");
+static_assert(atrest::to_string(atrest::method::aes128_gcm_stream) == "aes128-gcm-stream");
+static_assert(static_cast<int>(atrest::method::aes256_gcm_stream) == 128);
+static_assert(atrest::key_size_of(atrest::method::aes128_gcm_stream) == 16);
+static_assert(atrest::is_authenticated(atrest::method::aes256_gcm_stream));
+static_assert(!atrest::is_authenticated(atrest::method::sm4_ctr));
+static_assert(atrest::authenticated_counterpart(atrest::method::aes256_ctr) == atrest::method::aes256_gcm_stream);
+static_assert(atrest::authenticated_counterpart(atrest::method::sm4_ctr) == atrest::method::aes128_gcm_stream);

@@ -100,3 +100,19 @@ static_assert(!atrest::writable_file<enc_posix>);
 // Moves (into an engine's adapter), never copies (one key schedule, one scratch buffer).
 static_assert(std::is_nothrow_move_constructible_v<enc_posix>);
 static_assert(!std::is_copy_constructible_v<enc_posix>);
+
+// authenticated_file has the same calls (plus flush), over the same file policies, and is not a
+// file policy itself; it takes only authenticated methods, encrypted_file's CTR methods do not fit.
+using auth_posix = atrest::authenticated_file<atrest::aes256_gcm_stream>;
+using auth_ro = atrest::authenticated_file<atrest::aes128_gcm_stream, read_only>;
+static_assert(std::same_as<auth_posix::file_type, atrest::posix_file>);
+static_assert(can_read<auth_posix> && can_append<auth_posix>);
+static_assert(can_read<auth_ro> && !can_append<auth_ro>);
+static_assert(requires(auth_posix& f) { f.flush(); } && requires(enc_posix& f) { f.flush(); });
+static_assert(!atrest::writable_file<auth_posix>);
+static_assert(std::is_move_constructible_v<auth_posix> && !std::is_copy_constructible_v<auth_posix>);
+
+template <class C>
+concept authenticated_file_of = requires { typename atrest::authenticated_file<C>; sizeof(atrest::authenticated_file<C>); };
+static_assert(!authenticated_file_of<atrest::aes256_ctr>);
+static_assert(authenticated_file_of<atrest::aes256_gcm_stream>);

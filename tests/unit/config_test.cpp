@@ -320,6 +320,7 @@ TEST_CASE("to_flat_map writes what from_flat_map reads back", "[config]") {
     configs[2] = configs[1];
     configs[2].enable_file_dictionary_log = false;
     configs[2].file_dictionary_rewrite_threshold = 7;
+    configs[2].authenticated_files = atrest::authenticated_files::logs;
     configs[2].previous_master_key = master_key_config{master_key_config::kind::kms, {}, "id", "r", "https://e"};
     configs[3].master_key = master_key_config{};  // explicit plaintext section
     for (const auto& c : configs) {
@@ -330,6 +331,12 @@ TEST_CASE("to_flat_map writes what from_flat_map reads back", "[config]") {
     CHECK(atrest::to_flat_map(configs[1]).at(p + "data-key-rotation-period") == "1d2h3m4s");
     CHECK(atrest::to_flat_map(configs[0]).count(mk + "type") == 0);
     CHECK(atrest::to_flat_map(configs[3]).at(mk + "type") == "plaintext");
+    CHECK(atrest::to_flat_map(configs[2]).at(p + "authenticated-files") == "logs");
+    CHECK(atrest::to_flat_map(configs[0]).at(p + "authenticated-files") == "none");
+    auto all = atrest::from_flat_map({{p + "authenticated-files", "all"}});
+    CHECK(all.authenticated_files == atrest::authenticated_files::all);
+    require_error([&] { (void)atrest::from_flat_map({{p + "authenticated-files", "wal"}}); }, errc::config,
+                  {"authenticated-files", "\"wal\"", "\"logs\""});
 }
 
 TEST_CASE("Error messages show control characters escaped", "[config]") {

@@ -138,6 +138,11 @@ void crypt(const std::string& method, const std::string& key_file, const std::st
     auto key = read_key_file(key_file);
     const auto iv = from_hex(iv_hex, "--iv-hex");
     atrest::visit_method(atrest::parse_method(method), [&]<class C>(C) {
+        if constexpr (atrest::authenticated_policy<C>) {
+            throw atrest::error(atrest::errc::unsupported,
+                                "crypt applies a CTR keystream; " + std::string(C::name) +
+                                    " files are authenticated streams (read them through the key manager)");
+        } else {
         const atrest::ctr_stream<C> stream(key, iv);  // bad sizes fail before OUT exists
         atrest::detail::botan_compat::secure_scrub(key.data(), key.size());
         const auto in_fd = posix::open_regular_for_reading(in, "input file");
@@ -154,6 +159,7 @@ void crypt(const std::string& method, const std::string& key_file, const std::st
             bar.update(done);
         }
         created.finish();
+        }
     });
 }
 

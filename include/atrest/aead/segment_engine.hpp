@@ -86,6 +86,10 @@ public:
         return {m_scratch.get() + m_layout.prefix_size, static_cast<std::size_t>(m_layout.capacity_of(index))};
     }
 
+    [[nodiscard]] std::span<const std::byte> body_buffer(std::uint64_t index) const noexcept {
+        return {m_scratch.get() + m_layout.prefix_size, static_cast<std::size_t>(m_layout.capacity_of(index))};
+    }
+
     /// Reads segment `index` (with `body` plaintext bytes, final or not as its place says),
     /// checks and decrypts it; returns its plaintext, in the engine's buffer. For a format whose
     /// final flag is only in the nonce, a failed segment is tried with the other flag to tell a

@@ -2,6 +2,7 @@
 /// The cipher policy family's concepts: what a type must say to be a method the library can
 /// store, dispatch to and run. Models: policies.hpp; checks: tests/static/cipher_policy_static.cpp.
 
+#include <atrest/aead/concepts.hpp>
 #include <atrest/cipher/method.hpp>
 
 #include <concepts>
@@ -24,5 +25,12 @@ template <class C>
 concept block_cipher_policy = cipher_policy<C> && C::key_size > 0 && C::iv_size == 16 && requires {
     { C::block_cipher } -> std::convertible_to<std::string_view>;
 };
+
+/// A cipher policy for authenticated data files: it names the AEAD its segments are sealed with
+/// (`authenticated_file`), and has no block cipher for the CTR engine.
+template <class C>
+concept authenticated_policy = cipher_policy<C> && C::key_size > 0 && C::iv_size == 16 && requires {
+    typename C::aead;
+} && aead_policy<typename C::aead> && C::key_size >= C::aead::key_size && !requires { C::block_cipher; };
 
 }  // namespace atrest

@@ -76,6 +76,27 @@ inline constexpr auto all_methods = detail::ids_of(method_policies{});
     return out;
 }
 
+/// Whether `m` is an authenticated method (its files are `authenticated_file`s); false for a
+/// number no policy has.
+[[nodiscard]] constexpr bool is_authenticated(method m) noexcept {
+    bool out = false;
+    detail::any_policy(method_policies{}, [&](auto p) {
+        if (decltype(p)::id != m) return false;
+        out = authenticated_policy<decltype(p)>;
+        return true;
+    });
+    return out;
+}
+
+/// The authenticated method a file gets when integrity is asked for under data key method `m`:
+/// `m` itself when it is authenticated, else the AES-GCM stream whose key the data key can fill
+/// (32-byte keys: aes256-gcm-stream; 16- and 24-byte keys: aes128-gcm-stream). Plaintext has
+/// no key and stays plaintext.
+[[nodiscard]] constexpr method authenticated_counterpart(method m) {
+    if (m == method::plaintext || is_authenticated(m)) return m;
+    return key_size_of(m) >= 32 ? method::aes256_gcm_stream : method::aes128_gcm_stream;
+}
+
 /// The accepted names, for error messages and help texts.
 [[nodiscard]] inline std::string accepted_method_names() {
     std::string out;

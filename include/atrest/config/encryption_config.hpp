@@ -87,8 +87,9 @@ struct encryption_config : key_manager_options {
 enum class insecure_master_key : bool { refuse = false, allow = true };
 
 /// Every key a config may set, spelled as TiUP writes it; anything else is a typo.
-inline constexpr std::array<std::string_view, 34> config_keys = {
+inline constexpr std::array<std::string_view, 35> config_keys = {
     "security.encryption.data-encryption-method",
+    "security.encryption.authenticated-files",
     "security.encryption.data-key-rotation-period",
     "security.encryption.enable-file-dictionary-log",
     "security.encryption.file-dictionary-rewrite-threshold",
@@ -181,7 +182,7 @@ namespace detail {
 }
 
 [[nodiscard]] inline std::string accepted_keys_text() {
-    return "accepted keys: security.encryption.{data-encryption-method, data-key-rotation-period, "
+    return "accepted keys: security.encryption.{data-encryption-method, authenticated-files, data-key-rotation-period, "
            "enable-file-dictionary-log, file-dictionary-rewrite-threshold} and "
            "security.encryption.{master-key, previous-master-key}.{type, path, key-id, key-name, mode, region, "
            "endpoint, vendor, ca-path, cert-path, key-path, tls-version, timeout, aws.access-key, aws.secret-access-key}";
@@ -460,6 +461,18 @@ public:
             }
             throw config_error(key, value, "unknown encryption method; accepted: " + accepted_method_names());
         }
+        if (leaf == "authenticated-files") {
+            if (value == "none") {
+                m_config.authenticated_files = authenticated_files::none;
+            } else if (value == "logs") {
+                m_config.authenticated_files = authenticated_files::logs;
+            } else if (value == "all") {
+                m_config.authenticated_files = authenticated_files::all;
+            } else {
+                throw config_error(key, value, "accepted: \"none\", \"logs\" (WAL and MANIFEST), \"all\"");
+            }
+            return;
+        }
         if (leaf == "data-key-rotation-period") {
             std::string why;
             const auto parsed = try_parse_duration(value, why);
@@ -616,6 +629,9 @@ private:
     std::map<std::string, std::string> out{
         {p + "data-encryption-method", std::string(to_string(config.data_encryption_method))},
         {p + "data-key-rotation-period", format_duration(config.data_key_rotation_period)},
+        {p + "authenticated-files", config.authenticated_files == authenticated_files::none   ? "none"
+                                    : config.authenticated_files == authenticated_files::logs ? "logs"
+                                                                                              : "all"},
         {p + "enable-file-dictionary-log", config.enable_file_dictionary_log ? "true" : "false"},
         {p + "file-dictionary-rewrite-threshold", std::to_string(config.file_dictionary_rewrite_threshold)},
     };

@@ -398,10 +398,15 @@ private:
             return {};
         }
         const data_key& key = *keys->current();
-        file_entry entry{key.id, key.method, {}};
-        detail::fill_random(entry.iv);
+        const method m = method_for_file(m_options, key.method, name);
+        file_entry entry{key.id, m, {}};
+        if (is_authenticated(m)) {
+            entry.iv = iv_for_segment_size(segment_size_for_file(m_options, name));  // the salt is in the file
+        } else {
+            detail::fill_random(entry.iv);
+        }
         commit({op(detail::file_dict::record_type::put, name, entry)});
-        return {key.method, key.id, key.key, entry.iv};
+        return {m, key.id, key.key, entry.iv};
     }
 
     [[nodiscard]] file_info get_file_named(std::string_view name) const {
@@ -533,6 +538,10 @@ void key_manager<MasterKey, Store, Clock, Metrics>::open() {
         throw error(errc::insecure, "data-encryption-method is " + std::string(to_string(m_options.data_encryption_method)) +
                                         " but the master key is " + m_master.describe() +
                                         ", which stores data keys unprotected; allow insecure mode explicitly to do this");
+    }
+    if (m_options.authenticated_files != authenticated_files::none || is_authenticated(m_options.data_encryption_method)) {
+        file_stream::check_segment_size(m_options.authenticated_segment_size);
+        file_stream::check_segment_size(m_options.authenticated_log_segment_size);
     }
     const bool may_create = m_options.create_if_missing && !m_options.read_only;
     if (!may_create && !m_store.read(m_key_path) && !m_store.read(m_file_path)) throw no_metadata_error();

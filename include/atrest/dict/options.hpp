@@ -8,14 +8,35 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string_view>
 
 namespace atrest {
+
+/// Which new files get an authenticated method (atrest's, beyond TiKV: docs/aead.md
+/// "Authenticated data files"). A data-encryption-method that is itself authenticated makes
+/// every file authenticated whatever this says.
+enum class authenticated_files : std::uint8_t {
+    none,  ///< TiKV's behaviour: every file gets the data key's CTR method
+    logs,  ///< the files a crash replays: RocksDB's WAL (`*.log`) and `MANIFEST-*`
+    all,   ///< every file
+};
 
 /// TiKV's `[security.encryption]` settings with TiKV's defaults, plus how to open.
 struct key_manager_options {
     /// `data-encryption-method`: the method of new data keys; plaintext (TiKV's default) writes
     /// new files unencrypted.
     atrest::method data_encryption_method = method::plaintext;
+    /// `authenticated-files`: which files are sealed with the authenticated counterpart of the
+    /// data key's method (`authenticated_counterpart`); the others get the method itself.
+    atrest::authenticated_files authenticated_files = authenticated_files::none;
+    /// Ciphertext bytes per segment of new authenticated files other than logs (SSTs: random
+    /// reads of 4 KiB blocks, each of which decrypts the one or two segments it touches). Kept
+    /// per file in its entry, so changing it only affects new files. docs/performance.md
+    /// ("Authenticated data files in RocksDB") has the measurements behind the default.
+    std::uint32_t authenticated_segment_size = 4096;
+    /// The same for logs (WAL, MANIFEST), which re-seal their last segment at every flush, so a
+    /// small segment keeps each small write cheap.
+    std::uint32_t authenticated_log_segment_size = 4096;
     /// `data-key-rotation-period`: a data key older than this is replaced (TiKV: 7 days).
     std::chrono::seconds data_key_rotation_period = std::chrono::hours(168);
     /// `enable-file-dictionary-log`: false selects the snapshot-only file dictionary format.
@@ -36,5 +57,25 @@ struct key_manager_options {
 
     friend bool operator==(const key_manager_options&, const key_manager_options&) = default;
 };
+
+/// Whether `name` (a path, or a name in the data directory) is one of the logs
+/// `authenticated_files::logs` means: its file name ends in ".log" or starts with "MANIFEST-".
+[[nodiscard]] constexpr bool is_log_file_name(std::string_view name) noexcept {
+    const auto slash = name.find_last_of('/');
+    const std::string_view leaf = slash == std::string_view::npos ? name : name.substr(slash + 1);
+    return leaf.starts_with("MANIFEST-") || (leaf.size() > 4 && leaf.ends_with(".log"));
+}
+
+/// The method a new file named `name` gets when the current data key's method is `key_method`.
+[[nodiscard]] constexpr method method_for_file(const key_manager_options& o, method key_method, std::string_view name) {
+    const bool wanted = o.authenticated_files == authenticated_files::all ||
+                        (o.authenticated_files == authenticated_files::logs && is_log_file_name(name));
+    return wanted ? authenticated_counterpart(key_method) : key_method;
+}
+
+/// The segment size a new authenticated file named `name` gets.
+[[nodiscard]] constexpr std::uint32_t segment_size_for_file(const key_manager_options& o, std::string_view name) noexcept {
+    return is_log_file_name(name) ? o.authenticated_log_segment_size : o.authenticated_segment_size;
+}
 
 }  // namespace atrest

@@ -7,6 +7,7 @@
 
 #include <atrest/cipher/methods.hpp>
 #include <atrest/dict/file_info.hpp>
+#include <atrest/file/authenticated_file.hpp>
 #include <atrest/file/encrypted_file.hpp>
 #include <atrest/file/posix_file.hpp>
 
@@ -72,17 +73,31 @@ public:
         m_impl->append_in_place(data);
     }
 
-    /// fsync: everything appended so far is durable when this returns.
+    /// Everything appended so far reaches the file (the OS's page cache): a no-op for CTR methods,
+    /// which write at once; an authenticated method seals its last segment here (docs/aead.md).
+    void flush() {
+        require_append("flush");
+        Expects(m_impl);  // not moved from
+        m_impl->flush();
+    }
+
+    /// fsync: everything appended so far is durable when this returns (after a `flush`).
     void sync() {
         require_append("sync");
         Expects(m_impl);  // not moved from
         m_impl->sync();
     }
 
-    /// The size: at open, plus every byte appended through this object.
+    /// The size: at open, plus every byte appended through this object. For an authenticated
+    /// method this is the plaintext size; the file on disk is longer (`physical_size`).
     [[nodiscard]] std::uint64_t size() const {
         Expects(m_impl);
         return m_impl->size();
+    }
+    /// Bytes on disk once flushed: `size()` for CTR methods and plaintext.
+    [[nodiscard]] std::uint64_t physical_size() const {
+        Expects(m_impl);
+        return m_impl->physical_size();
     }
     [[nodiscard]] atrest::method method() const noexcept { return m_method; }
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return m_impl->path(); }
@@ -93,27 +108,45 @@ private:
         virtual std::size_t read(std::uint64_t offset, std::span<std::byte> out) const = 0;
         virtual void append(std::span<const std::byte> data) = 0;
         virtual void append_in_place(std::span<std::byte> data) = 0;
+        virtual void flush() = 0;
         virtual void sync() = 0;
         [[nodiscard]] virtual std::uint64_t size() const = 0;
+        [[nodiscard]] virtual std::uint64_t physical_size() const = 0;
         [[nodiscard]] virtual const std::filesystem::path& path() const noexcept = 0;
     };
 
-    template <cipher_policy C>
+    template <class Opened>
     struct model final : base {
         model(posix_file file, std::span<const std::byte> key, std::span<const std::byte> iv)
             : f(std::move(file), key, iv, write_mode::append) {}
         std::size_t read(std::uint64_t offset, std::span<std::byte> out) const override { return f.read_at(offset, out); }
         void append(std::span<const std::byte> data) override { f.append(data); }
         void append_in_place(std::span<std::byte> data) override { f.append_in_place(data); }
+        void flush() override {
+            if constexpr (requires { f.flush(); }) f.flush();
+        }
         void sync() override { f.sync(); }
         [[nodiscard]] std::uint64_t size() const override { return f.size(); }
+        [[nodiscard]] std::uint64_t physical_size() const override {
+            if constexpr (requires { f.physical_size(); }) {
+                return f.physical_size();
+            } else {
+                return f.size();
+            }
+        }
         [[nodiscard]] const std::filesystem::path& path() const noexcept override { return f.file().path(); }
-        encrypted_file<C, posix_file> f;
+        Opened f;
     };
 
     [[nodiscard]] static std::unique_ptr<base> make(const file_info& info, posix_file file) {
         return visit_method(info.method, [&]<cipher_policy C>(C) -> std::unique_ptr<base> {
-            return std::make_unique<model<C>>(std::move(file), info.key_bytes(), info.iv_bytes());
+            if constexpr (authenticated_policy<C>) {
+                return std::make_unique<model<authenticated_file<C, posix_file>>>(std::move(file), info.key_bytes(),
+                                                                                 info.iv_bytes());
+            } else {
+                return std::make_unique<model<encrypted_file<C, posix_file>>>(std::move(file), info.key_bytes(),
+                                                                             info.iv_bytes());
+            }
         });
     }
 

@@ -170,6 +170,15 @@ public:
         m_file.sync();
     }
 
+    /// Nothing to do: every append reaches the file at once. (`authenticated_file` seals its last
+    /// segment here; the same call lets generic code serve both.)
+    void flush()
+        requires writable_file<File>
+    {}
+
+    /// Bytes on disk: the same as `size()`, since CTR adds none (unlike `authenticated_file`).
+    [[nodiscard]] std::uint64_t physical_size() const noexcept { return m_size; }
+
     /// The high-water mark: the on-disk size at open plus every byte written through this object.
     [[nodiscard]] std::uint64_t size() const noexcept { return m_size; }
     [[nodiscard]] const File& file() const noexcept { return m_file; }

@@ -6,6 +6,7 @@
 
 #include <atrest/cipher/methods.hpp>
 #include <atrest/dict/file_info.hpp>
+#include <atrest/file/authenticated_file.hpp>
 #include <atrest/file/encrypted_file.hpp>
 #include <atrest/file/concepts.hpp>
 
@@ -15,7 +16,9 @@
 
 namespace atrest {
 
-/// Opens `file` as an encrypted file of method `m` and calls `f(encrypted_file<C, File>&)`;
+/// Opens `file` as an encrypted file of method `m` and calls `f(encrypted_file<C, File>&)` — or,
+/// for an authenticated method, `f(authenticated_file<C, File>&)`, which has the same calls
+/// (plus `flush`), so a generic `f` (`[](auto& file)`) serves both;
 /// returns what `f` returns (the same type for every method). `f` may move the file out, e.g.
 /// into a `std::unique_ptr` of an adapter templated on the file type. An unknown method is
 /// `errc::unknown_method`, a key or IV of the wrong size `errc::invalid_key_size` /
@@ -25,8 +28,13 @@ template <random_access_file File, class F>
 decltype(auto) open_encrypted(method m, File file, std::span<const std::byte> key, std::span<const std::byte> iv,
                               write_mode mode, F&& f) {
     return visit_method(m, [&]<cipher_policy C>(C) -> decltype(auto) {
-        encrypted_file<C, File> opened(std::move(file), key, iv, mode);
-        return std::invoke(std::forward<F>(f), opened);
+        if constexpr (authenticated_policy<C>) {
+            authenticated_file<C, File> opened(std::move(file), key, iv, mode);
+            return std::invoke(std::forward<F>(f), opened);
+        } else {
+            encrypted_file<C, File> opened(std::move(file), key, iv, mode);
+            return std::invoke(std::forward<F>(f), opened);
+        }
     });
 }
 

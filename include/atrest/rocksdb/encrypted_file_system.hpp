@@ -13,6 +13,7 @@
 
 #include <atrest/cipher/methods.hpp>
 #include <atrest/file/encrypted_file.hpp>
+#include <atrest/rocksdb/authenticated_files.hpp>
 #include <atrest/rocksdb/encrypted_files.hpp>
 #include <atrest/rocksdb/concepts.hpp>
 #include <atrest/rocksdb/io_status.hpp>
@@ -25,6 +26,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace atrest::rocks {
 
@@ -46,6 +48,9 @@ public:
                                           ::rocksdb::IODebugContext* dbg) override {
         return guarded([&] {
             const file_info info = m_keys->get_file(fname);
+            if (is_authenticated(info.method)) {
+                return open_authenticated_reader<authenticated_sequential_file>(fname, options, info, result, dbg);
+            }
             std::unique_ptr<::rocksdb::FSSequentialFile> file;
             auto st = target()->NewSequentialFile(fname, options, &file, dbg);
             if (st.ok()) *result = wrap<encrypted_sequential_file>(std::move(file), info, fname);
@@ -58,6 +63,9 @@ public:
                                             ::rocksdb::IODebugContext* dbg) override {
         return guarded([&] {
             const file_info info = m_keys->get_file(fname);
+            if (is_authenticated(info.method)) {
+                return open_authenticated_reader<authenticated_random_access_file>(fname, options, info, result, dbg);
+            }
             std::unique_ptr<::rocksdb::FSRandomAccessFile> file;
             auto st = target()->NewRandomAccessFile(fname, options, &file, dbg);
             if (st.ok()) *result = wrap<encrypted_random_access_file>(std::move(file), info, fname);
@@ -77,8 +85,7 @@ public:
             auto st = target()->NewWritableFile(fname, options, &file, dbg);
             if (!st.ok()) return st;
             const file_info info = m_keys->new_file(fname);
-            *result = wrap_writable(std::move(file), info, fname, 0, write_mode::append);
-            return st;
+            return wrap_writable(std::move(file), info, fname, 0, write_mode::append, options, result, dbg);
         });
     }
 
@@ -97,8 +104,8 @@ public:
             st = target()->ReopenWritableFile(fname, options, &file, dbg);
             if (!st.ok()) return st;
             const file_info info = exists ? m_keys->get_file(fname) : m_keys->new_file(fname);
-            *result = wrap_writable(std::move(file), info, fname, exists ? size : 0, write_mode::append);
-            return st;
+            return wrap_writable(std::move(file), info, fname, exists ? size : 0, write_mode::append, options, result,
+                                 dbg);
         });
     }
 
@@ -126,8 +133,7 @@ public:
             if (st.ok()) st = file->Fsync(options.io_options, dbg);
             if (!st.ok()) return st;
             const file_info info = m_keys->new_file(fname);
-            *result = wrap_writable(std::move(file), info, fname, 0, write_mode::append);
-            return st;
+            return wrap_writable(std::move(file), info, fname, 0, write_mode::append, options, result, dbg);
         });
     }
 
@@ -145,8 +151,14 @@ public:
             st = target()->NewRandomRWFile(fname, options, &file, dbg);
             if (!st.ok()) return st;
             const file_info info = exists ? m_keys->get_file(fname) : m_keys->new_file(fname);
+            if (is_authenticated(info.method)) {
+                return ::rocksdb::IOStatus::NotSupported(
+                    "atrest: '" + fname + "' is an authenticated data file (" + std::string(to_string(info.method)) +
+                    "), which cannot be written in place (RocksDB does so to give an ingested SST a global sequence "
+                    "number: ingest with write_global_seqno = false)");
+            }
             *result = visit_method(info.method, [&]<cipher_policy C>(C) -> std::unique_ptr<::rocksdb::FSRandomRWFile> {
-                if constexpr (std::same_as<C, plaintext>) {
+                if constexpr (std::same_as<C, plaintext> || authenticated_policy<C>) {
                     return std::move(file);
                 } else {
                     return std::make_unique<encrypted_random_rw_file<C>>(std::move(file), info.key->bytes(), info.iv,
@@ -166,6 +178,31 @@ public:
                                                          "' is encrypted and cannot be memory-mapped as a buffer");
             }
             return target()->NewMemoryMappedFileBuffer(fname, result);
+        });
+    }
+
+    // ---- sizes: RocksDB compares file sizes with those it recorded (paranoid_checks), which for
+    // an authenticated data file are plaintext sizes.
+    ::rocksdb::IOStatus GetFileSize(const std::string& fname, const ::rocksdb::IOOptions& options, std::uint64_t* size,
+                                    ::rocksdb::IODebugContext* dbg) override {
+        return guarded([&] {
+            auto st = target()->GetFileSize(fname, options, size, dbg);
+            if (st.ok()) *size = logical_size(m_keys->get_file(fname), *size, fname);
+            return st;
+        });
+    }
+
+    ::rocksdb::IOStatus GetChildrenFileAttributes(const std::string& dir, const ::rocksdb::IOOptions& options,
+                                                  std::vector<::rocksdb::FileAttributes>* result,
+                                                  ::rocksdb::IODebugContext* dbg) override {
+        return guarded([&] {
+            auto st = target()->GetChildrenFileAttributes(dir, options, result, dbg);
+            if (!st.ok()) return st;
+            for (auto& a : *result) {
+                const std::string path = dir + "/" + a.name;
+                a.size_bytes = logical_size(m_keys->get_file(path), a.size_bytes, path);
+            }
+            return st;
         });
     }
 
@@ -257,11 +294,36 @@ private:
         return ::rocksdb::IOStatus::OK();
     }
 
+    [[nodiscard]] static std::uint64_t logical_size(const file_info& info, std::uint64_t physical, const std::string& fname) {
+        return is_authenticated(info.method) ? authenticated_logical_size(info.iv, physical, fname) : physical;
+    }
+
+    /// An authenticated file is read through the target's random access (whole segments).
+    template <template <class> class Wrapper, class Base>
+    [[nodiscard]] ::rocksdb::IOStatus open_authenticated_reader(const std::string& fname, const ::rocksdb::FileOptions& options,
+                                                                const file_info& info, std::unique_ptr<Base>* result,
+                                                                ::rocksdb::IODebugContext* dbg) {
+        std::uint64_t size = 0;
+        auto st = target()->GetFileSize(fname, options.io_options, &size, dbg);
+        if (!st.ok()) return st;
+        std::unique_ptr<::rocksdb::FSRandomAccessFile> file;
+        st = target()->NewRandomAccessFile(fname, options, &file, dbg);
+        if (!st.ok()) return st;
+        *result = visit_method(info.method, [&]<cipher_policy C>(C) -> std::unique_ptr<Base> {
+            if constexpr (authenticated_policy<C>) {
+                return std::make_unique<Wrapper<C>>(std::move(file), info.key->bytes(), info.iv, fname, size);
+            } else {
+                throw error(errc::invalid_argument, "'" + fname + "' is not an authenticated data file");
+            }
+        });
+        return st;
+    }
+
     template <template <class> class Wrapper, class Base>
     [[nodiscard]] static std::unique_ptr<Base> wrap(std::unique_ptr<Base> file, const file_info& info,
                                                     const std::string& fname) {
         return visit_method(info.method, [&]<cipher_policy C>(C) -> std::unique_ptr<Base> {
-            if constexpr (std::same_as<C, plaintext>) {
+            if constexpr (std::same_as<C, plaintext> || authenticated_policy<C>) {
                 return std::move(file);
             } else {
                 return std::make_unique<Wrapper<C>>(std::move(file), info.key->bytes(), info.iv, fname);
@@ -269,17 +331,40 @@ private:
         });
     }
 
-    [[nodiscard]] static std::unique_ptr<::rocksdb::FSWritableFile> wrap_writable(
-        std::unique_ptr<::rocksdb::FSWritableFile> file, const file_info& info, const std::string& fname,
-        std::uint64_t size, write_mode mode) {
-        return visit_method(info.method, [&]<cipher_policy C>(C) -> std::unique_ptr<::rocksdb::FSWritableFile> {
-            if constexpr (std::same_as<C, plaintext>) {
+    /// `file` was just opened (created, truncated or reopened) by the target. An authenticated
+    /// file is then reopened as the target's random read-write file: its last segment is
+    /// rewritten at every flush.
+    [[nodiscard]] ::rocksdb::IOStatus wrap_writable(std::unique_ptr<::rocksdb::FSWritableFile> file, const file_info& info,
+                                                    const std::string& fname, std::uint64_t size, write_mode mode,
+                                                    const ::rocksdb::FileOptions& options,
+                                                    std::unique_ptr<::rocksdb::FSWritableFile>* result,
+                                                    ::rocksdb::IODebugContext* dbg) {
+        if (is_authenticated(info.method)) {
+            auto st = file->Close(options.io_options, dbg);
+            file.reset();
+            if (!st.ok()) return st;
+            std::unique_ptr<::rocksdb::FSRandomRWFile> rw;
+            st = target()->NewRandomRWFile(fname, options, &rw, dbg);
+            if (!st.ok()) return st;
+            *result = visit_method(info.method, [&]<cipher_policy C>(C) -> std::unique_ptr<::rocksdb::FSWritableFile> {
+                if constexpr (authenticated_policy<C>) {
+                    return std::make_unique<authenticated_writable_file<C>>(std::move(rw), info.key->bytes(), info.iv,
+                                                                           fname, size);
+                } else {
+                    throw error(errc::invalid_argument, "'" + fname + "' is not an authenticated data file");
+                }
+            });
+            return st;
+        }
+        *result = visit_method(info.method, [&]<cipher_policy C>(C) -> std::unique_ptr<::rocksdb::FSWritableFile> {
+            if constexpr (std::same_as<C, plaintext> || authenticated_policy<C>) {
                 return std::move(file);
             } else {
                 return std::make_unique<encrypted_writable_file<C>>(std::move(file), info.key->bytes(), info.iv, fname,
                                                                     size, mode);
             }
         });
+        return ::rocksdb::IOStatus::OK();
     }
 
     std::shared_ptr<KeyManager> m_keys;

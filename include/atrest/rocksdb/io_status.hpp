@@ -16,8 +16,8 @@
 namespace atrest::rocks {
 
 /// The IOStatus kind RocksDB reacts to correctly: NoSpace for a full disk (RocksDB can resume),
-/// NotSupported for refused keystream reuse and unsupported modes, Corruption for metadata that
-/// does not verify, InvalidArgument for bad configuration, IOError for the rest.
+/// NotSupported for refused keystream reuse and unsupported modes, Corruption for metadata or an
+/// authenticated data file that does not verify, InvalidArgument for bad configuration, IOError for the rest.
 [[nodiscard]] inline ::rocksdb::IOStatus to_io_status(const error& e) {
     const std::string what = std::string("atrest: ") + e.what();
     switch (e.kind()) {
@@ -36,6 +36,8 @@ namespace atrest::rocks {
         case errc::corrupt:
         case errc::unknown_version:
         case errc::tampered:
+        case errc::integrity:
+        case errc::truncated:
         case errc::not_found: return ::rocksdb::IOStatus::Corruption(what);
         default: return ::rocksdb::IOStatus::IOError(what);
     }
