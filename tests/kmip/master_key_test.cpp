@@ -117,7 +117,7 @@ TEST_CASE("KMIP master key: versions, create, reopen with one call per open, in 
     }
 }
 
-TEST_CASE("KMIP master key: key-name is located once; a name that is not there is named", "[servers]") {
+TEST_CASE("KMIP master key: key-name is located once, a name that is not there is named", "[servers]") {
     auto& server = atrest_test::kmip_server();
     auto admin = server.admin();
     const std::string name = "atrest-test-" + std::to_string(atrest_test::free_port());
@@ -280,7 +280,7 @@ TEST_CASE("KMIP master key: the server stopped and started again between opens",
     CHECK(key_bytes(atrest::open_key_manager(config_of(kmip_section(key_id, mode::wrap)), data)->get_file(data / "a")) == key_a);
 }
 
-TEST_CASE("KMIP master key: certificates replaced on disk are used without a restart; validity in the metrics",
+TEST_CASE("KMIP master key: certificates replaced on disk are used without a restart, validity in the metrics",
           "[servers]") {
     auto& server = atrest_test::kmip_server();
     auto admin = server.admin();

@@ -69,7 +69,7 @@ region = "us-east-1"
     CHECK(c.previous_master_key->timeout == atrest::master_key_config::default_key_service_timeout);
 }
 
-TEST_CASE("KMS config: refusals name the key; the secret is never printed", "[config]") {
+TEST_CASE("KMS config: refusals name the key, the secret is never printed", "[config]") {
     auto parse = [](const std::string& master_key_lines) {
         return atrest::parse_toml_config(std::string(header) + "[security.encryption.master-key]\ntype = \"kms\"\n" +
                                              "key-id = \"k\"\nregion = \"us-west-2\"\n" + master_key_lines,

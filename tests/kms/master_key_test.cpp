@@ -325,7 +325,7 @@ TEST_CASE("KMS master key: 5xx, throttling and dropped connections are retried w
     }
 }
 
-TEST_CASE("KMS master key: KMS down at start is 'KMS unavailable' after the deadline; nothing changes", "[servers]") {
+TEST_CASE("KMS master key: KMS down at start is 'KMS unavailable' after the deadline, nothing changes", "[servers]") {
     const auto down = "http://127.0.0.1:" + std::to_string(atrest_test::free_port());
     kms_server& server = *atrest_test::servers().local;
     temp_dir dir;

@@ -38,7 +38,7 @@ std::string read_random(rocksdb::FileSystem& fs, const std::string& path, std::u
 
 }  // namespace
 
-TEST_CASE("written bytes are OpenSSL AES-CTR under the entry's key and IV; sizes are unchanged", "[rocksdb]") {
+TEST_CASE("written bytes are OpenSSL AES-CTR under the entry's key and IV, sizes are unchanged", "[rocksdb]") {
     temp_dir dir;
     encrypted_stack stack(dir.path());
     const auto path = (dir.path() / "000007.sst").string();
@@ -142,7 +142,7 @@ TEST_CASE("writes below the end are refused: PositionedAppend and RandomRW overw
     CHECK(read_random(*stack.fs, path, 0, 19) == "0123456789abcdefghi");
 }
 
-TEST_CASE("ReopenWritableFile continues the keystream; a missing file becomes a new entry", "[rocksdb]") {
+TEST_CASE("ReopenWritableFile continues the keystream, a missing file becomes a new entry", "[rocksdb]") {
     temp_dir dir;
     encrypted_stack stack(dir.path());
     const auto path = (dir.path() / "MANIFEST-000001").string();

@@ -195,7 +195,7 @@ TEST_CASE("a flipped bit in a record's length is corruption unless the record re
     CHECK(r.valid_length == last);
 }
 
-TEST_CASE("rename records: begin leaves entries alone, commit moves, abort forgets; pending ones survive a snapshot",
+TEST_CASE("rename records: begin leaves entries alone, commit moves, abort forgets, pending ones survive a snapshot",
           "[dict][format]") {
     fd::entry_map snapshot{{"src", entry(1, 0)}, {"dst", entry(2, 16)}, {"other", entry(3, 32)}};
     const fd::pending_rename carried{"other", "gone", atrest::detail::posix::file_identity{7, 9}};

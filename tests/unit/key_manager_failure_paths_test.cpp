@@ -189,7 +189,7 @@ TEST_CASE("link and rename cannot race with collect_unused_keys into an entry wi
     CHECK(text == "written under the first key");
 }
 
-TEST_CASE("empty paths are invalid; '/', the data directory and trailing slashes are what they say",
+TEST_CASE("empty paths are invalid, '/', the data directory and trailing slashes are what they say",
           "[key_manager][failure]") {
     temp_dir dir;
     manager km(dir.path(), master(1), encrypted());
@@ -255,7 +255,7 @@ TEST_CASE("a rewrite keeps an operator's stricter mode on key.dict and file.dict
     CHECK(mode_of(dir / "file.dict") == 0600);  // never looser than 0600
 }
 
-TEST_CASE("create never replaces an existing file's entry; the owning file reads and appends strings",
+TEST_CASE("create never replaces an existing file's entry, the owning file reads and appends strings",
           "[key_manager][file]") {
     temp_dir dir;
     manager km(dir.path(), master(1), encrypted());

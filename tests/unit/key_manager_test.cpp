@@ -70,7 +70,7 @@ TEST_CASE("deleting a directory drops every entry under it and nothing else", "[
     CHECK(km.file_count() == 1);
 }
 
-TEST_CASE("link copies the entry; rename moves it and undoes the link if the rename fails", "[key_manager]") {
+TEST_CASE("link copies the entry, rename moves it and undoes the link if the rename fails", "[key_manager]") {
     temp_dir dir;
     manager km(dir.path(), master(1), encrypted());
     const auto src = km.new_file(dir / "wal/1.log");
@@ -122,7 +122,7 @@ TEST_CASE("data keys rotate after the period and when the clock goes backwards",
     CHECK(km.data_keys().size() == 4);
 }
 
-TEST_CASE("changing the method rotates at open; old files stay readable", "[key_manager][rotation]") {
+TEST_CASE("changing the method rotates at open, old files stay readable", "[key_manager][rotation]") {
     temp_dir dir;
     std::uint64_t aes_key = 0;
     {
@@ -301,7 +301,7 @@ TEST_CASE("concurrent writers share fsyncs and every acknowledged entry is kept"
             REQUIRE(km.get_file(dir / ("t" + std::to_string(t) + "/" + std::to_string(i))).iv == made[t][i].iv);
 }
 
-TEST_CASE("one writer per data directory; readers and the next writer after it are not blocked", "[key_manager][lock]") {
+TEST_CASE("one writer per data directory, readers and the next writer after it are not blocked", "[key_manager][lock]") {
     temp_dir dir;
     auto writer = std::make_unique<manager>(dir.path(), master(1), encrypted());
     const auto info = writer->new_file(dir / "db/000001.sst");

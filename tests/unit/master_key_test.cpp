@@ -43,7 +43,7 @@ const std::vector<std::byte> secret = {std::byte{'k'}, std::byte{'e'}, std::byte
 
 }  // namespace
 
-TEST_CASE("a well-formed key file seals and opens; its key never shows in descriptions", "[master_key]") {
+TEST_CASE("a well-formed key file seals and opens, its key never shows in descriptions", "[master_key]") {
     temp_dir dir;
     write_text(dir / "k", key_hex + "\n");
     atrest::file_master_key<> key(dir / "k");

@@ -113,7 +113,7 @@ TEST_CASE("open_key_manager refuses what it cannot or must not open, naming the 
     }
 }
 
-TEST_CASE("open_key_manager read-only inspects without writing; metrics reach the engine's registry", "[config]") {
+TEST_CASE("open_key_manager read-only inspects without writing, metrics reach the engine's registry", "[config]") {
     temp_dir dir;
     atrest::generate_master_key_file(dir / "master.key");
     const auto config = config_with(dir / "master.key", atrest::method::sm4_ctr);
