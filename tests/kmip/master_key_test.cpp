@@ -7,6 +7,7 @@
 #include "catch.hpp"
 #include "expect_error.hpp"
 #include "kmip_server.hpp"
+#include "master_key_sections.hpp"
 #include "temp_dir.hpp"
 
 #include <atrest/config.hpp>
@@ -21,6 +22,10 @@ template <class F>
 void expect_error(F&& f, atrest::errc kind, const std::string& part) {
     atrest_test::require_error(std::forward<F>(f), kind, {part});
 }
+using atrest_test::config_of;
+using atrest_test::file_section;
+using atrest_test::key_bytes;
+using atrest_test::sealed_blob;
 using atrest_test::temp_dir;
 namespace fs = std::filesystem;
 using mode = atrest::master_key_config::kmip_mode;
@@ -38,31 +43,6 @@ atrest::master_key_config kmip_section(const std::string& key_id, mode m, const 
     return mk;
 }
 
-atrest::master_key_config file_section(const fs::path& path) {
-    atrest::master_key_config mk;
-    mk.type = atrest::master_key_config::kind::file;
-    mk.path = path;
-    return mk;
-}
-
-atrest::encryption_config config_of(atrest::master_key_config current,
-                                    std::optional<atrest::master_key_config> previous = std::nullopt) {
-    atrest::encryption_config c;
-    c.data_encryption_method = atrest::method::aes256_ctr;
-    c.master_key = std::move(current);
-    c.previous_master_key = std::move(previous);
-    return c;
-}
-
-std::vector<std::byte> key_bytes(const atrest::file_info& info) {
-    return {info.key->bytes().begin(), info.key->bytes().end()};
-}
-
-/// The sealed blob inside key.dict (docs/format.md: 16-byte header, then the blob, then a CRC).
-std::string sealed_blob(const fs::path& data) {
-    const auto bytes = atrest_test::read_text(data / "key.dict");
-    return bytes.substr(16, bytes.size() - 20);
-}
 
 std::string operation_of(mode m) { return m == mode::wrap ? "Decrypt" : "Get"; }
 

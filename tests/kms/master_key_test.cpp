@@ -8,6 +8,7 @@
 #include "expect_error.hpp"
 #include "fault_proxy.hpp"
 #include "kms_servers.hpp"
+#include "master_key_sections.hpp"
 #include "temp_dir.hpp"
 
 #include <atrest/config.hpp>
@@ -21,6 +22,10 @@ namespace {
 
 using atrest_test::expect_error;
 using atrest_test::kms_server;
+using atrest_test::config_of;
+using atrest_test::file_section;
+using atrest_test::key_bytes;
+using atrest_test::sealed_blob;
 using atrest_test::temp_dir;
 namespace fs = std::filesystem;
 using kms_key = atrest::aws_kms_master_key<>;
@@ -41,31 +46,6 @@ atrest::master_key_config kms_section(const kms_server& s, const std::string& ke
     return mk;
 }
 
-atrest::master_key_config file_section(const fs::path& path) {
-    atrest::master_key_config mk;
-    mk.type = atrest::master_key_config::kind::file;
-    mk.path = path;
-    return mk;
-}
-
-atrest::encryption_config config_of(atrest::master_key_config current,
-                                    std::optional<atrest::master_key_config> previous = std::nullopt) {
-    atrest::encryption_config c;
-    c.data_encryption_method = atrest::method::aes256_ctr;
-    c.master_key = std::move(current);
-    c.previous_master_key = std::move(previous);
-    return c;
-}
-
-std::vector<std::byte> key_bytes(const atrest::file_info& info) {
-    return {info.key->bytes().begin(), info.key->bytes().end()};
-}
-
-/// The sealed blob inside key.dict (docs/format.md: 16-byte header, then the blob).
-std::string sealed_blob(const fs::path& data) {
-    const auto bytes = atrest_test::read_text(data / "key.dict");
-    return bytes.substr(16, bytes.size() - 20);
-}
 
 /// An open that acts as a fresh process: no data key cached from an earlier open.
 template <class... Args>

@@ -141,8 +141,8 @@ elseif(MODE STREQUAL "errors")
   expect_failure(botan-too-old-pkg-config "Botan 2\\.18\\.0 \\(pkg-config botan-2\\) is too old: atrest needs Botan 2\\.19"
                  "${WORK_DIR}/prefix" -DPKG_CONFIG_EXECUTABLE=${WORK_DIR}/old-pkg-config -DCMAKE_DISABLE_FIND_PACKAGE_Botan=ON)
   unset(ENV{PKG_CONFIG})
-  expect_failure(unknown-part "no part named 'kmip', the optional parts are config, rocksdb, kms"
-                 "${WORK_DIR}/prefix" -DATREST_CONSUMER_COMPONENTS=kmip)
+  expect_failure(unknown-part "no part named 'hsm', the optional parts are config, rocksdb, kms, kmip"
+                 "${WORK_DIR}/prefix" -DATREST_CONSUMER_COMPONENTS=hsm)
   expect_failure(missing-part "atrest::rocksdb needs RocksDB's CMake package .*, which was not found"
                  "${WORK_DIR}/prefix" -DATREST_CONSUMER_COMPONENTS=rocksdb -DCMAKE_DISABLE_FIND_PACKAGE_RocksDB=ON)
   expect_failure(missing-part-subdirectory "atrest::rocksdb needs RocksDB.*configure with -DATREST_WITH_ROCKSDB=OFF"
