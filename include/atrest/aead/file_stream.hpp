@@ -84,7 +84,10 @@ struct file_stream final {
     public:
         using header_type = std::array<std::byte, header_size>;
 
-        [[nodiscard]] static stream create(std::span<const std::byte> key, const options& = {}) {
+        // Two overloads, not `const options& = {}`: clang before 16 cannot use options' default
+        // member initializer in a default argument inside file_stream, which encloses both.
+        [[nodiscard]] static stream create(std::span<const std::byte> key) { return create(key, options{}); }
+        [[nodiscard]] static stream create(std::span<const std::byte> key, const options&) {
             header_type header{};
             header[0] = std::byte{version};
             detail::fill_random(std::span(header).subspan(1));
