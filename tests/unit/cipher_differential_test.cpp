@@ -126,20 +126,22 @@ TEST_CASE("every CTR kernel equals OpenSSL EVP and the Botan path on random keys
 
 TEST_CASE("a long run across the 2^64 carry and the 2^128 wrap equals block-by-block calls", "[cipher][differential]") {
     // 64 KiB from 1001 blocks before the carry: the carry lands inside a fused step, a two-pass
-    // batch and a 256-block run, for every kernel.
+    // batch and a 256-block run, for every kernel; from 1024 blocks before, it lands exactly
+    // between two steps (and two batches).
     std::mt19937_64 rng(99);
     std::vector<std::byte> key(16);
     for (auto& b : key) b = static_cast<std::byte>(rng());
-    for (int wrap = 0; wrap < 2; ++wrap) {
+    for (int wrap = 0; wrap < 4; ++wrap) {
         std::vector<std::byte> iv(16, std::byte{0xff});
-        if (wrap == 0) std::fill(iv.begin(), iv.begin() + 8, std::byte{0x12});
-        iv[14] = std::byte{0xfc};  // ...fffc17: 1001 blocks before the carry
-        iv[15] = std::byte{0x17};
+        if (wrap % 2 == 0) std::fill(iv.begin(), iv.begin() + 8, std::byte{0x12});
+        iv[14] = std::byte{0xfc};                          // ...fffc17: 1001 blocks before the carry
+        iv[15] = wrap < 2 ? std::byte{0x17} : std::byte{0x00};  // ...fffc00: 1024 blocks before
         for (auto kernel : atrest::detail::runnable_ctr_kernels(atrest::method::aes128_ctr)) {
             const atrest::ctr_stream<atrest::aes128_ctr> stream(key, iv, kernel);
             std::vector<std::byte> whole(65536, std::byte{0});
             stream.apply(0, whole);
-            INFO("kernel " << atrest::to_string(kernel) << (wrap ? " across 2^128" : " across 2^64"));
+            INFO("kernel " << atrest::to_string(kernel) << (wrap % 2 ? " across 2^128" : " across 2^64")
+                           << (wrap < 2 ? " inside a step" : " between steps"));
             REQUIRE(whole == openssl_ctr(atrest::method::aes128_ctr, key, iv, 0, std::vector<std::byte>(65536)));
             for (std::size_t off = 0; off < whole.size(); off += 16 * 97) {
                 std::vector<std::byte> block(16, std::byte{0});

@@ -208,10 +208,14 @@ TEST_CASE("the kernel choice follows the CPU table", "[cipher][kernels]") {
     const auto sapphire = made_up_cpu(cpu_vendor::intel, 6, 0x8f, {"aes", "sse4.1", "avx2", "vaes", "avx512f", "gfni"});
     const auto skylake = made_up_cpu(cpu_vendor::intel, 6, 0x55, {"aes", "sse4.1", "avx2", "avx512f"});
     const auto westmere = made_up_cpu(cpu_vendor::intel, 6, 0x2c, {"aes", "sse4.1"});
+    const auto zen1 = made_up_cpu(cpu_vendor::amd, 0x17, 0x01, {"aes", "sse4.1", "avx2"});
+    const auto zen2 = made_up_cpu(cpu_vendor::amd, 0x17, 0x31, {"aes", "sse4.1", "avx2"});
     const auto bare = made_up_cpu(cpu_vendor::other, 0, 0, {});
     CHECK(zen3.microarchitecture() == "Zen 3");
     CHECK(zen5.microarchitecture() == "Zen 5");
     CHECK(sapphire.microarchitecture() == "Sapphire Rapids");
+    CHECK(zen1.microarchitecture() == "Zen / Zen+");
+    CHECK(zen2.microarchitecture() == "Zen 2");
     CHECK(made_up_cpu(cpu_vendor::amd, 0x19, 0x11, {}).microarchitecture() == "Zen 4");
     CHECK(bare.microarchitecture().empty());
 
@@ -222,7 +226,10 @@ TEST_CASE("the kernel choice follows the CPU table", "[cipher][kernels]") {
         CHECK(choose_ctr_kernel(m, sapphire, automatic, 2) == ctr_kernel::aes_vaes256);
         CHECK(choose_ctr_kernel(m, skylake, automatic, 2) == ctr_kernel::aes_ni);
         CHECK(choose_ctr_kernel(m, westmere, automatic, 2) == ctr_kernel::aes_ni);
+        CHECK(choose_ctr_kernel(m, zen1, automatic, 2) == ctr_kernel::aes_ni);
+        CHECK(choose_ctr_kernel(m, zen2, automatic, 2) == ctr_kernel::aes_ni);
     }
+    CHECK(choose_ctr_kernel(method::sm4_ctr, zen1, automatic, 2) == ctr_kernel::sm4_aesni_avx2);
     CHECK(choose_ctr_kernel(method::sm4_ctr, zen3, automatic, 2) == ctr_kernel::sm4_vaes_avx2);
     CHECK(choose_ctr_kernel(method::sm4_ctr, zen3, automatic, 3) == ctr_kernel::sm4_vaes_avx2);  // no GFNI
     CHECK(choose_ctr_kernel(method::sm4_ctr, sapphire, automatic, 2) == ctr_kernel::sm4_vaes_avx2);
@@ -247,6 +254,8 @@ TEST_CASE("the kernel choice follows the CPU table", "[cipher][kernels]") {
         CHECK(choose_ctr_kernel(m, sapphire, botan, 3) == ctr_kernel::botan_v256);
         CHECK(choose_ctr_kernel(m, skylake, botan, 2) == ctr_kernel::botan_v256);
         CHECK(choose_ctr_kernel(m, westmere, botan, 2) == ctr_kernel::botan_v128);
+        CHECK(choose_ctr_kernel(m, zen1, botan, 2) == ctr_kernel::botan_v128);  // 256-bit operations split in two
+        CHECK(choose_ctr_kernel(m, zen2, botan, 2) == ctr_kernel::botan_v256);
     }
 #endif
     for (method m : {method::aes128_ctr, method::sm4_ctr}) {

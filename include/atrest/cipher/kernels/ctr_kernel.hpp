@@ -5,8 +5,8 @@
 /// The rule uses CPUID (features, vendor, family/model), not a timing calibration: it costs
 /// nothing at start-up, gives the same choice on every run of a binary on a machine (a
 /// calibration on a shared or throttled host would not), and can be tested for every CPU in the
-/// table by passing a made-up description. What it encodes, from measurements on Zen 3, Zen 5 and
-/// Sapphire Rapids (docs/performance.md):
+/// table by passing a made-up description. What it encodes, from measurements on Zen 1, Zen 3,
+/// Zen 5 and Sapphire Rapids (docs/performance.md):
 ///   - AES: the fused kernels (x86_aes.hpp) whenever the CPU has AES-NI — VAES-256 where present,
 ///     else 128-bit AES-NI; a fused pass beats counters + Botan's `encrypt_n` + XOR by avoiding two
 ///     extra passes over memory.
@@ -15,7 +15,8 @@
 ///   - Everything else, and every method when Botan is required: the two-pass engine over Botan
 ///     (two_pass.hpp), its counter/XOR passes 64 bytes wide only on AMD Zen 4/5 (AVX-512 at full
 ///     clock; measured best on Zen 5), 32 bytes (AVX2) elsewhere — on Intel parts the 512-bit
-///     passes between 128/256-bit AES batches cost more than they gain — and 16 bytes otherwise.
+///     passes between 128/256-bit AES batches cost more than they gain — and 16 bytes otherwise,
+///     and on Zen/Zen+, which split every 256-bit operation in two (measured 2–3% faster there).
 ///
 /// Requiring Botan: build with the CMake option ATREST_CTR_BOTAN_ONLY=ON (the x86 kernels are not
 /// compiled at all), or at run time set the environment variable ATREST_CTR_IMPLEMENTATION=botan
@@ -163,10 +164,16 @@ inline constexpr bool x86_64_build =
     return out;
 }
 
+/// Whether `cpu` runs each 256-bit instruction as two 128-bit halves: AMD Zen and Zen+ (family
+/// 0x17 below model 0x30; Zen 2 has full-width units).
+[[nodiscard]] constexpr bool splits_256_bit_ops(const cpu_description& cpu) noexcept {
+    return cpu.vendor == cpu_vendor::amd && cpu.family == 0x17 && cpu.model < 0x30;
+}
+
 /// The two-pass width over Botan for `cpu` (see the file comment for why).
 [[nodiscard]] constexpr ctr_kernel botan_kernel_for(const cpu_description& cpu) noexcept {
     if (x86_64_build && cpu.avx512f && cpu.vendor == cpu_vendor::amd && cpu.family >= 0x19) return ctr_kernel::botan_v512;
-    if (x86_64_build && cpu.avx2) return ctr_kernel::botan_v256;
+    if (x86_64_build && cpu.avx2 && !splits_256_bit_ops(cpu)) return ctr_kernel::botan_v256;
     return ctr_kernel::botan_v128;
 }
 
