@@ -85,14 +85,7 @@ public:
         : m_file(std::move(file)), m_options{segment_size_of_iv(iv)},
           m_layout(file_stream::layout<aead>(m_options)) {
         if (key.size() < aead::key_size) (void)stream_type::derive(key, {});  // throws invalid_key_size
-        if (mode == write_mode::rewrite) {
-            if constexpr (writable_file<File>) {
-                m_file.truncate(0);
-            } else {
-                throw error(errc::invalid_argument,
-                            "write_mode::rewrite on '" + std::string(m_file.name()) + "', which is not writable");
-            }
-        }
+        detail::apply_write_mode(m_file, mode);
         const std::uint64_t physical = m_file.size();
         if (physical == 0) {
             auto s = stream_type::create(key, m_options);

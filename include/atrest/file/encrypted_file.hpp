@@ -63,6 +63,18 @@ namespace detail {
                                     std::to_string(got) + " bytes");
 }
 
+/// What `mode` does to a file at open: `rewrite` truncates it (and is refused, typed, on a file
+/// that cannot be written); `append` leaves it as it is. Shared by the encrypted file types.
+template <random_access_file File>
+void apply_write_mode(File& file, write_mode mode) {
+    if (mode != write_mode::rewrite) return;
+    if constexpr (writable_file<File>) {
+        file.truncate(0);
+    } else {
+        throw error(errc::invalid_argument, "write_mode::rewrite on '" + std::string(file.name()) + "', which is not writable");
+    }
+}
+
 }  // namespace detail
 
 /// Appends and reads of one file under one (key, IV). Reads are const and may run on many
@@ -82,14 +94,7 @@ public:
     encrypted_file(File file, std::span<const std::byte> key, std::span<const std::byte> iv,
                    write_mode mode = write_mode::append)
         : m_file(std::move(file)), m_stream(key, iv) {
-        if (mode == write_mode::rewrite) {
-            if constexpr (writable_file<File>) {
-                m_file.truncate(0);
-            } else {
-                throw error(errc::invalid_argument,
-                            "write_mode::rewrite on '" + std::string(m_file.name()) + "', which is not writable");
-            }
-        }
+        detail::apply_write_mode(m_file, mode);
         m_size = m_file.size();
         m_keystream_end = m_size;
     }
