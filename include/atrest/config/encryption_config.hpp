@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace atrest {
 
@@ -139,16 +140,18 @@ namespace detail {
 
 /// Edit distance, for "did you mean" on unknown keys.
 [[nodiscard]] inline std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::array<std::size_t, 128> prev{}, cur{};  // two rows; config keys are far shorter
-    if (b.size() + 1 > prev.size()) return std::max(a.size(), b.size());
+    std::array<std::size_t, 128> row_a{}, row_b{};  // two rows; config keys are far shorter
+    if (b.size() + 1 > row_a.size()) return std::max(a.size(), b.size());
+    std::size_t* prev = row_a.data();
+    std::size_t* cur = row_b.data();
     for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
     for (std::size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
             const std::size_t substitute = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, substitute});
+            cur[j] = std::min(std::min(prev[j], cur[j - 1]) + 1, substitute);
         }
-        prev = cur;
+        std::swap(prev, cur);  // the rows trade places; nothing is copied
     }
     return prev[b.size()];
 }
