@@ -278,6 +278,10 @@ TEST_CASE("Unknown keys are errors that suggest the closest valid key", "[config
     CHECK(atrest::detail::closest_config_key("x").empty());
     CHECK(atrest::detail::edit_distance("kitten", "sitting") == 3);
     CHECK(atrest::detail::edit_distance("", "abc") == 3);
+    CHECK(atrest::detail::edit_distance("kitten", "sitting", 4) == 3);  // below the limit: the distance
+    CHECK(atrest::detail::edit_distance("kitten", "sitting", 3) == 3);  // at or above it: the limit
+    CHECK(atrest::detail::edit_distance("kitten", "sitting", 2) == 2);
+    CHECK(atrest::detail::edit_distance(std::string(100, 'x'), "security.encryption.master-key", 4) == 4);
 }
 
 TEST_CASE("validate checks configs built in code", "[config]") {

@@ -138,22 +138,28 @@ inline constexpr std::chrono::milliseconds max_key_service_timeout{3'600'000};
 
 namespace detail {
 
-/// Edit distance, for "did you mean" on unknown keys.
-[[nodiscard]] inline std::size_t edit_distance(std::string_view a, std::string_view b) {
+/// Edit distance (Levenshtein), for "did you mean" on unknown keys: the distance when it is below
+/// `limit`, else `limit`. Stops at the first row whose every entry reaches `limit` (entries never
+/// fall from one row to the next), so a long unrelated key costs a few rows, not all of them.
+[[nodiscard]] inline std::size_t edit_distance(std::string_view a, std::string_view b,
+                                               std::size_t limit = std::size_t(-1)) {
     std::array<std::size_t, 128> row_a{}, row_b{};  // two rows; config keys are far shorter
-    if (b.size() + 1 > row_a.size()) return std::max(a.size(), b.size());
+    if (b.size() + 1 > row_a.size()) return std::min(std::max(a.size(), b.size()), limit);
     std::size_t* prev = row_a.data();
     std::size_t* cur = row_b.data();
     for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
     for (std::size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;
+        std::size_t row_min = cur[0];
         for (std::size_t j = 1; j <= b.size(); ++j) {
             const std::size_t substitute = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
             cur[j] = std::min(std::min(prev[j], cur[j - 1]) + 1, substitute);
+            row_min = std::min(row_min, cur[j]);
         }
+        if (row_min >= limit) return limit;
         std::swap(prev, cur);  // the rows trade places; nothing is copied
     }
-    return prev[b.size()];
+    return std::min(prev[b.size()], limit);
 }
 
 /// The valid key or section closest to `key` when it is plausibly a typo of it, else empty.
@@ -166,7 +172,7 @@ namespace detail {
         // The length difference is a lower bound: a long key costs nothing (found by fuzzing).
         const std::size_t gap = key.size() > candidate.size() ? key.size() - candidate.size() : candidate.size() - key.size();
         if (!truncated && gap >= best_distance) return;
-        const std::size_t d = truncated ? 1 : edit_distance(key, candidate);
+        const std::size_t d = truncated ? 1 : edit_distance(key, candidate, best_distance);
         if (d < best_distance) {
             best_distance = d;
             best = candidate;
